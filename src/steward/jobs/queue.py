@@ -1,0 +1,171 @@
+"""Durable jobs: rows written in the same transaction as the change that needs
+them, claimed by a runner (FOR UPDATE SKIP LOCKED on PostgreSQL), retried with
+backoff, never lost on a crash: a job locked by a dead worker is reclaimed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from steward.core.clock import utcnow
+from steward.core.ids import new_id
+from steward.db.engine import Database
+from steward.db.tables import jobs
+
+log = logging.getLogger("steward.jobs")
+
+JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+# A job locked longer than this is taken to belong to a dead worker.
+LOCK_TIMEOUT = timedelta(minutes=5)
+
+
+async def enqueue(conn: AsyncConnection, kind: str, payload: dict[str, Any], *, tenant_id: int | None = None,
+                  delay: float = 0.0, max_attempts: int = 8, dedupe_key: str | None = None) -> int:
+    job_id = new_id()
+    now = utcnow()
+    await conn.execute(
+        jobs.insert().values(
+            id=job_id, tenant_id=tenant_id, kind=kind, payload=payload, state="queued",
+            run_at=now + timedelta(seconds=delay), attempts=0, max_attempts=max_attempts,
+            dedupe_key=dedupe_key, created_at=now,
+        )
+    )
+    return job_id
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential with jitter: ~15 s, 1 min, 4 min, ... capped at 12 hours."""
+    base = min(15 * (4 ** (attempt - 1)), 12 * 3600)
+    return base * (0.75 + random.random() / 2)
+
+
+class JobRunner:
+    def __init__(self, db: Database, *, concurrency: int = 4, poll_interval: float = 0.5) -> None:
+        self.db = db
+        self.handlers: dict[str, JobHandler] = {}
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id() & 0xFFFF}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def register(self, kind: str, handler: JobHandler) -> None:
+        self.handlers[kind] = handler
+
+    def wake(self) -> None:
+        """Called after a commit that queued jobs, so in-process work starts at once."""
+        self._wake.set()
+
+    async def claim(self, limit: int) -> list[Any]:
+        now = utcnow()
+        ready = and_(
+            jobs.c.run_at <= now,
+            or_(
+                jobs.c.state == "queued",
+                and_(jobs.c.state == "running", jobs.c.locked_at < now - LOCK_TIMEOUT),
+            ),
+        )
+        async with self.db.write() as conn:
+            query = select(jobs).where(ready).order_by(jobs.c.run_at).limit(limit)
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = (await conn.execute(query)).all()
+            if rows:
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_([r.id for r in rows]))
+                    .values(state="running", locked_by=self.worker_id, locked_at=now,
+                            attempts=jobs.c.attempts + 1)
+                )
+        return rows
+
+    async def run_one(self, row: Any) -> None:
+        handler = self.handlers.get(row.kind)
+        attempt = row.attempts + 1
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {row.kind!r}")
+            await handler(row.payload)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failing job is recorded and retried, never fatal
+            log.warning("job %s (%s) failed on attempt %d: %s", row.id, row.kind, attempt, exc)
+            failed = attempt >= row.max_attempts or handler is None
+            async with self.db.write() as conn:
+                await conn.execute(
+                    update(jobs).where(jobs.c.id == row.id).values(
+                        state="failed" if failed else "queued",
+                        run_at=utcnow() + timedelta(seconds=backoff_seconds(attempt)),
+                        locked_by=None, locked_at=None,
+                        last_error="".join(traceback.format_exception_only(exc))[-2000:],
+                        finished_at=utcnow() if failed else None,
+                    )
+                )
+            return
+        async with self.db.write() as conn:
+            await conn.execute(jobs.delete().where(jobs.c.id == row.id))
+
+    async def run_pending(self, limit: int = 100) -> int:
+        """Run what is ready now, in this task; returns how many ran. Tests use this."""
+        done = 0
+        while True:
+            rows = await self.claim(min(limit - done, 50))
+            if not rows:
+                return done
+            for row in rows:
+                await self.run_one(row)
+            done += len(rows)
+            if done >= limit:
+                return done
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                rows = await self.claim(self.concurrency * 4)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep polling
+                log.exception("claiming jobs failed")
+                rows = []
+            if rows:
+                sem = asyncio.Semaphore(self.concurrency)
+
+                async def _run(r: Any) -> None:
+                    async with sem:
+                        await self.run_one(r)
+
+                await asyncio.gather(*(_run(r) for r in rows))
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+
+    def start(self) -> None:
+        self._stopping = False
+        self._tasks.append(asyncio.create_task(self._loop(), name="steward-jobs"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+        self._tasks.clear()

@@ -1,0 +1,104 @@
+"""Profile updates (update_credentials) and user preferences."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+
+from steward.core.clock import utcnow
+from steward.core.errors import ApiError
+from steward.core.text import render_plain
+from steward.db.tables import accounts, follow_requests, users
+from steward.model.entities import Account, Tenant, User
+from steward.social.accounts import get_account, get_user_for_account
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from steward.container import Container
+    from steward.web.params import Params
+
+MAX_FIELDS = 4
+PRIVACY = {"public", "unlisted", "private", "direct"}
+
+
+async def follow_request_count(conn: AsyncConnection, tenant_id: int, account_id: int) -> int:
+    return int((await conn.execute(select(func.count()).select_from(follow_requests).where(
+        follow_requests.c.tenant_id == tenant_id, follow_requests.c.target_account_id == account_id))).scalar() or 0)
+
+
+def _fields(params: Params, base: str) -> list[dict[str, Any]] | None:
+    raw = params.raw("fields_attributes")
+    if raw is None:
+        return None
+    items = params.list("fields_attributes")
+    if len(items) > MAX_FIELDS:
+        raise ApiError(422, f"Validation failed: Fields must have at most {MAX_FIELDS} entries")
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ApiError(422, "Validation failed: fields_attributes must be a list of name/value pairs")
+        name, value = str(item.get("name") or ""), str(item.get("value") or "")
+        if len(name) > 255 or len(value) > 255:
+            raise ApiError(422, "Validation failed: Fields name and value are limited to 255 characters")
+        if name or value:
+            html = render_plain(value, tag_url=base)
+            html = html[3:-4] if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1 else html
+            out.append({"name": name, "value": html, "value_source": value, "verified_at": None})
+    return out
+
+
+async def update_profile(c: Container, tenant: Tenant, me: Account, params: Params) -> tuple[Account, User | None]:
+    from steward.social.media import store_profile_image
+
+    base = c.base_url(tenant)
+    changes: dict[str, Any] = {}
+    if "display_name" in params:
+        changes["display_name"] = params.str("display_name", "", max_len=30) or ""
+    if "note" in params:
+        note = params.str("note", "", max_len=500) or ""
+        changes["note_source"] = note
+        changes["note"] = render_plain(note, tag_url=base)
+    for flag in ("locked", "bot", "discoverable", "indexable", "hide_collections"):
+        value = params.bool(flag)
+        if value is not None:
+            changes[flag] = value
+    fields = _fields(params, base)
+    if fields is not None:
+        changes["fields"] = fields
+    avatar = params.file("avatar")
+    header = params.file("header")
+    if avatar is not None:
+        changes["avatar_media_path"] = await store_profile_image(c, tenant, me.id, "avatar", avatar)
+    if header is not None:
+        changes["header_media_path"] = await store_profile_image(c, tenant, me.id, "header", header)
+    if changes.get("bot") is not None:
+        changes["actor_type"] = "Service" if changes["bot"] else "Person"
+    source = params.sub("source")
+    user_settings: dict[str, Any] = {}
+    if source.data:
+        privacy = source.str("privacy")
+        if privacy is not None:
+            if privacy not in PRIVACY:
+                raise ApiError(422, "Validation failed: Privacy is not a valid visibility")
+            user_settings["default_privacy"] = privacy
+        sensitive = source.bool("sensitive")
+        if sensitive is not None:
+            user_settings["default_sensitive"] = sensitive
+        language = source.str("language", max_len=16)
+        if language is not None:
+            user_settings["default_language"] = language
+    async with c.db.write() as conn:
+        if changes:
+            changes["updated_at"] = utcnow()
+            await conn.execute(update(accounts).where(accounts.c.tenant_id == tenant.id,
+                                                      accounts.c.id == me.id).values(**changes))
+        user = await get_user_for_account(conn, tenant.id, me.id)
+        if user_settings and user is not None:
+            await conn.execute(update(users).where(users.c.tenant_id == tenant.id, users.c.id == user.id)
+                               .values(settings={**user.settings, **user_settings}))
+            user.settings = {**user.settings, **user_settings}
+        account = await get_account(conn, tenant.id, me.id)
+    c.auth_cache.clear()
+    return account, user

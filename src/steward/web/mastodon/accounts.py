@@ -1,0 +1,93 @@
+"""Account routes: registration, credentials, profile reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Route
+
+from steward.core.errors import ApiError
+from steward.social import profile
+from steward.social.accounts import create_local_account, find_by_acct, get_account, get_user_for_account
+from steward.social.oauth import OAuthService
+from steward.web.base import Ctx, endpoint
+from steward.web.mastodon.serialize_accounts import account_to_api, credential_account_to_api
+
+
+@endpoint("write:accounts", auth="app")
+async def register(ctx: Ctx) -> Any:
+    p = ctx.params
+    mode = ctx.tenant.setting("registration_mode", "open")
+    if mode == "closed":
+        raise ApiError(403, "Registrations are closed on this server")
+    if not p.bool("agreement", False):
+        raise ApiError(422, "Validation failed: Agreement must be accepted",
+                       {"agreement": [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]})
+    reason = p.str("reason", max_len=1000)
+    if mode == "approval" and not (reason or "").strip():
+        raise ApiError(422, "Validation failed: Reason can't be blank",
+                       {"reason": [{"error": "ERR_BLANK", "description": "can't be blank"}]})
+    missing = [k for k in ("username", "email", "password") if not p.str(k)]
+    if missing:
+        details = {k: [{"error": "ERR_BLANK", "description": "can't be blank"}] for k in missing}
+        raise ApiError(422, f"Validation failed: {', '.join(m.capitalize() for m in missing)} can't be blank",
+                       details)
+    async with ctx.c.db.write() as conn:
+        account, user = await create_local_account(
+            conn, ctx.tenant, ctx.base_url, username=p.str("username", max_len=64) or "",
+            email=p.str("email", max_len=320) or "", password=p.str("password", max_len=1000),
+            approved=mode != "approval", confirmed=True, locale=p.str("locale", "en", max_len=16) or "en",
+            reason=reason,
+        )
+    assert ctx.token is not None
+    scopes = ctx.token.scopes
+    raw, refresh, tok = await OAuthService(ctx.c.db).issue_token(ctx.tenant, ctx.token.app_id, user.id, scopes)
+    body: dict[str, Any] = {"access_token": raw, "token_type": "Bearer", "scope": scopes,
+                            "created_at": int(tok.created_at.timestamp()) if tok.created_at else 0}
+    if refresh:
+        body["refresh_token"] = refresh
+    return body
+
+
+@endpoint("read:accounts|profile")
+async def verify_credentials(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        account = await get_account(conn, ctx.tenant.id, ctx.me.id)
+        user = await get_user_for_account(conn, ctx.tenant.id, account.id)
+        data = credential_account_to_api(ctx.base_url, ctx.tenant, account, user)
+        data["source"]["follow_requests_count"] = await profile.follow_request_count(conn, ctx.tenant.id, account.id)
+    return data
+
+
+@endpoint("write:accounts")
+async def update_credentials(ctx: Ctx) -> Any:
+    account, user = await profile.update_profile(ctx.c, ctx.tenant, ctx.me, ctx.params)
+    return credential_account_to_api(ctx.base_url, ctx.tenant, account, user)
+
+
+@endpoint("read:accounts", auth="optional")
+async def show(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        account = await get_account(conn, ctx.tenant.id, ctx.path_id())
+    if account.suspended_at is not None and account.local:
+        raise ApiError(404, "Record not found")
+    return account_to_api(ctx.base_url, ctx.tenant, account)
+
+
+@endpoint("read:accounts", auth="optional")
+async def lookup(ctx: Ctx) -> Any:
+    acct = ctx.params.str("acct", required=True, max_len=400) or ""
+    async with ctx.c.db.read() as conn:
+        account = await find_by_acct(conn, ctx.tenant, acct)
+    if account is None or account.suspended_at is not None:
+        raise ApiError(404, "Record not found")
+    return account_to_api(ctx.base_url, ctx.tenant, account)
+
+
+routes = [
+    Route("/api/v1/accounts", register, methods=["POST"]),
+    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
+    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH", "PUT", "POST"]),
+    Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/{id}", show, methods=["GET"]),
+]
