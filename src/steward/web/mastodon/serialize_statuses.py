@@ -1,0 +1,288 @@
+"""Converters from our Status model to Mastodon's Status entity: the shared
+presenter every status-returning route (statuses, timelines, notifications,
+streaming, search) goes through.
+
+`render_statuses` is batched: whatever the number of statuses it costs one
+query each for reblogged originals, accounts, media, mentions, tags, polls and
+applications, plus one for all of the viewer's flags (favourited, reblogged,
+bookmarked, pinned, muted, poll votes)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from steward.core.clock import iso, utcnow
+from steward.db.tables import (
+    accounts,
+    bookmarks,
+    favourites,
+    media_attachments,
+    mentions,
+    oauth_apps,
+    poll_votes,
+    polls,
+    status_mutes,
+    status_pins,
+    status_tags,
+    statuses,
+    tags,
+)
+from steward.model.entities import Account, MediaAttachment, Poll, Status, Tenant, from_row
+from steward.web.mastodon.serialize_accounts import account_to_api
+
+if TYPE_CHECKING:
+    from steward.container import Container
+
+
+async def load_statuses(conn: AsyncConnection, tenant_id: int, ids: list[int], *,
+                        include_deleted: bool = False) -> dict[int, Status]:
+    """Statuses by id (one query); deleted ones are left out unless asked for."""
+    if not ids:
+        return {}
+    query = select(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.id.in_(list(set(ids))))
+    if not include_deleted:
+        query = query.where(statuses.c.deleted_at.is_(None))
+    return {r.id: from_row(Status, r) for r in (await conn.execute(query)).all()}
+
+
+def media_to_api(base: str, media: MediaAttachment) -> dict[str, Any]:
+    url = f"{base}/system/{media.file_path}" if media.file_path else media.remote_url
+    preview = f"{base}/system/{media.preview_path}" if media.preview_path else url
+    return {
+        "id": str(media.id),
+        "type": media.type if media.type in {"image", "gifv", "video", "audio"} else "unknown",
+        "url": url,
+        "preview_url": preview,
+        "remote_url": media.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": media.meta or {},
+        "description": media.description,
+        "blurhash": media.blurhash,
+    }
+
+
+def poll_to_api(poll: Poll, *, own_votes: list[int] | None, viewer_is_author: bool = False,
+                now: datetime | None = None) -> dict[str, Any]:
+    """`own_votes` is None for an anonymous viewer (then `voted`/`own_votes` are left out)."""
+    now = now or utcnow()
+    expired = poll.expires_at is not None and poll.expires_at <= now
+    show_totals = not poll.hide_totals or expired or viewer_is_author
+    tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
+    data: dict[str, Any] = {
+        "id": str(poll.id),
+        "expires_at": iso(poll.expires_at),
+        "expired": expired,
+        "multiple": poll.multiple,
+        "votes_count": poll.votes_count,
+        "voters_count": poll.voters_count if poll.multiple else None,
+        "options": [{"title": title, "votes_count": tallies[i] if show_totals else None}
+                    for i, title in enumerate(poll.options)],
+        "emojis": [],
+    }
+    if own_votes is not None:
+        data["voted"] = bool(own_votes) or viewer_is_author
+        data["own_votes"] = sorted(own_votes)
+    return data
+
+
+async def render_status(c: Container, conn: AsyncConnection, tenant: Tenant, viewer_id: int | None,
+                        status: Status) -> dict[str, Any]:
+    rendered = await render_statuses(c, conn, tenant, viewer_id, [status])
+    if not rendered:
+        from steward.core.errors import not_found
+
+        raise not_found()
+    return rendered[0]
+
+
+async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, viewer_id: int | None,
+                          items: list[Status]) -> list[dict[str, Any]]:
+    """Mastodon Status entities for `items`, in the same order. A boost whose
+    original no longer exists is left out (deleting a status deletes its boosts,
+    so this only happens in a race)."""
+    if not items:
+        return []
+    tid = tenant.id
+    base = c.base_url(tenant)
+    by_id: dict[int, Status] = {s.id: s for s in items}
+    missing = [s.reblog_of_id for s in items if s.reblog_of_id and s.reblog_of_id not in by_id]
+    if missing:
+        by_id.update(await load_statuses(conn, tid, missing))
+    shown = list(by_id.values())  # every status whose body is rendered
+    content_ids = [s.id for s in shown if s.reblog_of_id is None]
+
+    account_rows = (await conn.execute(
+        select(accounts).where(accounts.c.tenant_id == tid,
+                               accounts.c.id.in_({s.account_id for s in shown}))
+    )).all()
+    account_api = {r.id: account_to_api(base, tenant, from_row(Account, r)) for r in account_rows}
+
+    media_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    mentions_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    tags_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if content_ids:
+        media_rows = (await conn.execute(
+            select(media_attachments).where(media_attachments.c.tenant_id == tid,
+                                            media_attachments.c.status_id.in_(content_ids))
+            .order_by(media_attachments.c.status_id, media_attachments.c.position, media_attachments.c.id)
+        )).all()
+        for r in media_rows:
+            media_by_status[r.status_id].append(media_to_api(base, from_row(MediaAttachment, r)))
+        mention_rows = (await conn.execute(
+            select(mentions.c.status_id, accounts.c.id, accounts.c.username, accounts.c.domain, accounts.c.url)
+            .join(accounts, (accounts.c.tenant_id == mentions.c.tenant_id) & (accounts.c.id == mentions.c.account_id))
+            .where(mentions.c.tenant_id == tid, mentions.c.status_id.in_(content_ids))
+            .order_by(mentions.c.status_id, mentions.c.id)
+        )).all()
+        for r in mention_rows:
+            mentions_by_status[r.status_id].append({
+                "id": str(r.id), "username": r.username,
+                "url": r.url or f"{base}/@{r.username}",
+                "acct": r.username if not r.domain else f"{r.username}@{r.domain}",
+            })
+        tag_rows = (await conn.execute(
+            select(status_tags.c.status_id, tags.c.name)
+            .join(tags, (tags.c.tenant_id == status_tags.c.tenant_id) & (tags.c.id == status_tags.c.tag_id))
+            .where(status_tags.c.tenant_id == tid, status_tags.c.status_id.in_(content_ids))
+            .order_by(status_tags.c.status_id, tags.c.name)
+        )).all()
+        for r in tag_rows:
+            tags_by_status[r.status_id].append({"name": r.name, "url": f"{base}/tags/{r.name}"})
+
+    poll_ids = [s.poll_id for s in shown if s.poll_id]
+    poll_by_id: dict[int, Poll] = {}
+    if poll_ids:
+        poll_rows = (await conn.execute(
+            select(polls).where(polls.c.tenant_id == tid, polls.c.id.in_(poll_ids))
+        )).all()
+        poll_by_id = {r.id: from_row(Poll, r) for r in poll_rows}
+
+    app_ids = [s.application_id for s in shown if s.application_id and s.account_id == viewer_id]
+    app_by_id: dict[int, dict[str, Any]] = {}
+    if app_ids:
+        app_rows = (await conn.execute(
+            select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website)
+            .where(oauth_apps.c.tenant_id == tid, oauth_apps.c.id.in_(app_ids))
+        )).all()
+        app_by_id = {r.id: {"name": r.name, "website": r.website} for r in app_rows}
+
+    flags = await _viewer_flags(conn, tid, viewer_id, shown, poll_ids) if viewer_id is not None else None
+    now = utcnow()
+
+    def body(s: Status) -> dict[str, Any]:
+        author = account_api.get(s.account_id)
+        poll = poll_by_id.get(s.poll_id) if s.poll_id else None
+        data: dict[str, Any] = {
+            "id": str(s.id),
+            "created_at": iso(s.created_at),
+            "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id else None,
+            "in_reply_to_account_id": str(s.in_reply_to_account_id) if s.in_reply_to_account_id else None,
+            "sensitive": s.sensitive,
+            "spoiler_text": s.spoiler_text,
+            "visibility": s.visibility,
+            "language": s.language,
+            "uri": s.uri,
+            "url": s.url,
+            "replies_count": s.replies_count,
+            "reblogs_count": s.reblogs_count,
+            "favourites_count": s.favourites_count,
+            "quotes_count": s.quotes_count,
+            "edited_at": iso(s.edited_at),
+            "content": s.content,
+            "reblog": None,
+            "application": app_by_id.get(s.application_id) if s.application_id and s.account_id == viewer_id
+            else None,
+            "account": author,
+            "media_attachments": media_by_status.get(s.id, []),
+            "mentions": mentions_by_status.get(s.id, []),
+            "tags": tags_by_status.get(s.id, []),
+            "emojis": [],
+            "card": None,
+            "poll": None,
+            "quote": None,
+            "filtered": [],
+        }
+        if poll is not None:
+            data["poll"] = poll_to_api(
+                poll, own_votes=None if flags is None else flags.votes.get(poll.id, []),
+                viewer_is_author=viewer_id == poll.account_id, now=now)
+        if flags is not None:
+            data["favourited"] = s.id in flags.favourited
+            data["reblogged"] = s.id in flags.reblogged
+            data["muted"] = s.conversation_id is not None and s.conversation_id in flags.muted
+            data["bookmarked"] = s.id in flags.bookmarked
+            data["pinned"] = s.id in flags.pinned
+        return data
+
+    out: list[dict[str, Any]] = []
+    for s in items:
+        if s.reblog_of_id is None:
+            out.append(body(s))
+            continue
+        original = by_id.get(s.reblog_of_id)
+        if original is None:
+            continue
+        inner = body(original)
+        wrapper = body(s)
+        wrapper.update(content="", spoiler_text="", sensitive=False, language=None, poll=None, tags=[],
+                       mentions=[], media_attachments=[], application=None, url=original.url, reblog=inner)
+        if flags is not None:
+            # Clients read the boost's own flags as the original's.
+            for key in ("favourited", "reblogged", "bookmarked", "muted"):
+                wrapper[key] = inner[key]
+            wrapper["pinned"] = False
+        out.append(wrapper)
+    return out
+
+
+class _Flags:
+    __slots__ = ("bookmarked", "favourited", "muted", "pinned", "reblogged", "votes")
+
+    def __init__(self) -> None:
+        self.favourited: set[int] = set()
+        self.reblogged: set[int] = set()
+        self.bookmarked: set[int] = set()
+        self.pinned: set[int] = set()
+        self.muted: set[int] = set()
+        self.votes: dict[int, list[int]] = defaultdict(list)
+
+
+async def _viewer_flags(conn: AsyncConnection, tid: int, viewer_id: int, shown: list[Status],
+                        poll_ids: list[int]) -> _Flags:
+    """All of the viewer's relations to these statuses in one round trip."""
+    ids = [s.id for s in shown]
+    conversations = list({s.conversation_id for s in shown if s.conversation_id})
+    zero = literal(0)
+    parts = [
+        select(literal("f").label("k"), favourites.c.status_id.label("ref"), zero.label("extra")).where(
+            favourites.c.tenant_id == tid, favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)),
+        select(literal("b"), bookmarks.c.status_id, zero).where(
+            bookmarks.c.tenant_id == tid, bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(ids)),
+        select(literal("p"), status_pins.c.status_id, zero).where(
+            status_pins.c.tenant_id == tid, status_pins.c.account_id == viewer_id, status_pins.c.status_id.in_(ids)),
+        select(literal("r"), statuses.c.reblog_of_id, zero).where(
+            statuses.c.tenant_id == tid, statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids),
+            statuses.c.deleted_at.is_(None)),
+    ]
+    if conversations:
+        parts.append(select(literal("m"), status_mutes.c.conversation_id, zero).where(
+            status_mutes.c.tenant_id == tid, status_mutes.c.account_id == viewer_id,
+            status_mutes.c.conversation_id.in_(conversations)))
+    if poll_ids:
+        parts.append(select(literal("v"), poll_votes.c.poll_id, poll_votes.c.choice).where(
+            poll_votes.c.tenant_id == tid, poll_votes.c.account_id == viewer_id, poll_votes.c.poll_id.in_(poll_ids)))
+    flags = _Flags()
+    targets = {"f": flags.favourited, "b": flags.bookmarked, "p": flags.pinned, "r": flags.reblogged,
+               "m": flags.muted}
+    for k, ref, extra in (await conn.execute(union_all(*parts))).all():
+        if k == "v":
+            flags.votes[ref].append(int(extra))
+        else:
+            targets[k].add(ref)
+    return flags
