@@ -341,6 +341,21 @@ markers = Table(
     PrimaryKeyConstraint("tenant_id", "account_id", "timeline"),
 )
 
+# A direct-message thread as one participant sees it (Mastodon's AccountConversation).
+account_conversations = _tenant_pk(
+    "account_conversations",
+    Column("account_id", BigInteger, nullable=False),
+    Column("conversation_id", BigInteger, nullable=False),
+    Column("participant_ids", JSON, nullable=False, default=list),
+    Column("last_status_id", BigInteger, nullable=False),
+    Column("unread", Boolean, nullable=False, default=True),
+    Column("updated_at", TS, nullable=False),
+    extra=(
+        UniqueConstraint("tenant_id", "account_id", "conversation_id", name="uq_account_conversations"),
+        Index("ix_account_conversations_recent", "tenant_id", "account_id", "last_status_id"),
+    ),
+)
+
 media_attachments = _tenant_pk(
     "media_attachments",
     Column("account_id", BigInteger, nullable=False),
