@@ -5,6 +5,7 @@ backoff, never lost on a crash: a job locked by a dead worker is reclaimed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -136,23 +137,24 @@ class JobRunner:
                 rows = await self.claim(self.concurrency * 4)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the database may be briefly unavailable; keep polling
+            except Exception:  # the database may be briefly unavailable; keep polling
                 log.exception("claiming jobs failed")
                 rows = []
             if rows:
-                sem = asyncio.Semaphore(self.concurrency)
-
-                async def _run(r: Any) -> None:
-                    async with sem:
-                        await self.run_one(r)
-
-                await asyncio.gather(*(_run(r) for r in rows))
+                await self._run_batch(rows)
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
+
+    async def _run_batch(self, rows: list[Any]) -> None:
+        sem = asyncio.Semaphore(self.concurrency)
+
+        async def _run(row: Any) -> None:
+            async with sem:
+                await self.run_one(row)
+
+        await asyncio.gather(*(_run(r) for r in rows))
 
     def start(self) -> None:
         self._stopping = False
@@ -164,8 +166,6 @@ class JobRunner:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
-                pass
         self._tasks.clear()

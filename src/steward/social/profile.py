@@ -50,8 +50,6 @@ def _fields(params: Params, base: str) -> list[dict[str, Any]] | None:
 
 
 async def update_profile(c: Container, tenant: Tenant, me: Account, params: Params) -> tuple[Account, User | None]:
-    from steward.social.media import store_profile_image
-
     base = c.base_url(tenant)
     changes: dict[str, Any] = {}
     if "display_name" in params:
@@ -69,6 +67,8 @@ async def update_profile(c: Container, tenant: Tenant, me: Account, params: Para
         changes["fields"] = fields
     avatar = params.file("avatar")
     header = params.file("header")
+    if avatar is not None or header is not None:
+        from steward.social.media import store_profile_image
     if avatar is not None:
         changes["avatar_media_path"] = await store_profile_image(c, tenant, me.id, "avatar", avatar)
     if header is not None:

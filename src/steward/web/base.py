@@ -187,11 +187,14 @@ async def load_viewer(c: Container, tenant: Tenant, raw_token: str) -> Viewer | 
 Handler = Callable[[Ctx], Awaitable[Any]]
 
 
-def endpoint(scope: str | None = None, *, auth: str = "user") -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+Route = Callable[[Request], Awaitable[Response]]
+
+
+def endpoint(scope: str | None = None, *, auth: str = "user") -> Callable[[Handler], Route]:
     """Wrap a route. `auth`: "user" (a user token), "app" (any valid token),
     "optional" (a token is checked when sent), "none" (never looked at)."""
 
-    def wrap(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def wrap(fn: Handler) -> Route:
         async def handler(request: Request) -> Response:
             c: Container = request.app.state.container
             tenant: Tenant = request.state.tenant

@@ -33,7 +33,7 @@ async def register(ctx: Ctx) -> Any:
         raise ApiError(422, f"Validation failed: {', '.join(m.capitalize() for m in missing)} can't be blank",
                        details)
     async with ctx.c.db.write() as conn:
-        account, user = await create_local_account(
+        _account, user = await create_local_account(
             conn, ctx.tenant, ctx.base_url, username=p.str("username", max_len=64) or "",
             email=p.str("email", max_len=320) or "", password=p.str("password", max_len=1000),
             approved=mode != "approval", confirmed=True, locale=p.str("locale", "en", max_len=16) or "en",

@@ -13,7 +13,7 @@ from steward.core.errors import ApiError
 from steward.core.passwords import check_password
 from steward.social.accounts import find_user_by_login
 from steward.social.oauth import ALL_SCOPES, OOB, OAuthService, parse_scopes, scopes_within
-from steward.web.base import Ctx, endpoint, json
+from steward.web.base import Ctx, endpoint
 from steward.web.templating import render
 
 
@@ -76,7 +76,8 @@ async def token(ctx: Ctx) -> Any:
     if basic:
         client_id, client_secret = basic
     app = await svc.authenticate_client(ctx.tenant, client_id, client_secret)
-    requested = parse_scopes(p.str("scope") or p.str("scopes"), default="") if (p.str("scope") or p.str("scopes")) else []
+    raw_scope = p.str("scope") or p.str("scopes")
+    requested = parse_scopes(raw_scope) if raw_scope else []
     if requested and not scopes_within(requested, app.scopes):
         raise ApiError(400, "The requested scope is invalid, unknown, or malformed.", {"error_code": "invalid_scope"})
     if grant == "client_credentials":
@@ -162,7 +163,8 @@ async def authorization_server_metadata(ctx: Ctx) -> Any:
 async def userinfo(ctx: Ctx) -> Any:
     acc = ctx.me
     return {"iss": f"{ctx.base_url}/", "sub": acc.uri, "name": acc.display_name or acc.username,
-            "preferred_username": acc.username, "profile": acc.url, "picture": f"{ctx.base_url}/avatars/original/missing.png"}
+            "preferred_username": acc.username, "profile": acc.url,
+            "picture": f"{ctx.base_url}/avatars/original/missing.png"}
 
 
 async def _authorize_request(ctx: Ctx) -> tuple[Any, str, str, dict[str, Any]]:
@@ -229,4 +231,3 @@ routes = [
     Route("/oauth/userinfo", userinfo, methods=["GET", "POST"]),
     Route("/.well-known/oauth-authorization-server", authorization_server_metadata, methods=["GET"]),
 ]
-_ = json
