@@ -293,6 +293,8 @@ mutes = _account_pair(
 )
 endorsements = _account_pair("endorsements")
 account_notes = _account_pair("account_notes", Column("comment", Text, nullable=False, default=""))
+# "Not interested" answers to follow suggestions, so a dismissed account stays out.
+suggestion_dismissals = _account_pair("suggestion_dismissals")
 favourites = _account_pair("favourites", Column("uri", Text), target="status_id")
 bookmarks = _account_pair("bookmarks", target="status_id")
 status_pins = _account_pair("status_pins", target="status_id")

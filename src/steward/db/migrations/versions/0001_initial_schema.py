@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:04:25.886102
+Create Date: 2026-11-29 21:06:43.887651
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "account_id", "target_account_id", name="uq_account_notes_pair"),
     )
     with op.batch_alter_table("account_notes", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_account_notes_target", ["tenant_id", "target_account_id", "id"], unique=False
-        )
+        batch_op.create_index("ix_account_notes_target", ["tenant_id", "target_account_id", "id"], unique=False)
 
     op.create_table(
         "accounts",
@@ -180,9 +178,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "account_id", "target_account_id", name="uq_endorsements_pair"),
     )
     with op.batch_alter_table("endorsements", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_endorsements_target", ["tenant_id", "target_account_id", "id"], unique=False
-        )
+        batch_op.create_index("ix_endorsements_target", ["tenant_id", "target_account_id", "id"], unique=False)
 
     op.create_table(
         "favourites",
@@ -242,9 +238,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "account_id", "target_account_id", name="uq_follow_requests_pair"),
     )
     with op.batch_alter_table("follow_requests", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_follow_requests_target", ["tenant_id", "target_account_id", "id"], unique=False
-        )
+        batch_op.create_index("ix_follow_requests_target", ["tenant_id", "target_account_id", "id"], unique=False)
 
     op.create_table(
         "follows",
@@ -631,6 +625,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_statuses_uri", ["tenant_id", "uri"], unique=False)
 
     op.create_table(
+        "suggestion_dismissals",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("target_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_suggestion_dismissals")),
+        sa.UniqueConstraint("tenant_id", "account_id", "target_account_id", name="uq_suggestion_dismissals_pair"),
+    )
+    with op.batch_alter_table("suggestion_dismissals", schema=None) as batch_op:
+        batch_op.create_index("ix_suggestion_dismissals_target", ["tenant_id", "target_account_id", "id"], unique=False)
+
+    op.create_table(
         "tag_follows",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -708,6 +715,10 @@ def downgrade() -> None:
     op.drop_table("tenants")
     op.drop_table("tags")
     op.drop_table("tag_follows")
+    with op.batch_alter_table("suggestion_dismissals", schema=None) as batch_op:
+        batch_op.drop_index("ix_suggestion_dismissals_target")
+
+    op.drop_table("suggestion_dismissals")
     with op.batch_alter_table("statuses", schema=None) as batch_op:
         batch_op.drop_index("ix_statuses_uri")
         batch_op.drop_index("ix_statuses_reply")
