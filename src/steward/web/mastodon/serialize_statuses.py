@@ -286,3 +286,33 @@ async def _viewer_flags(conn: AsyncConnection, tid: int, viewer_id: int, shown: 
         else:
             targets[k].add(ref)
     return flags
+
+
+async def edits_to_api(c: Container, conn: AsyncConnection, tenant: Tenant, status: Status,
+                       edits: list[Any]) -> list[dict[str, Any]]:
+    """StatusEdit entities, oldest first; a status never edited has one version."""
+    base = c.base_url(tenant)
+    row = (await conn.execute(select(accounts).where(accounts.c.tenant_id == tenant.id,
+                                                     accounts.c.id == status.account_id))).first()
+    author = account_to_api(base, tenant, from_row(Account, row)) if row else None
+    if not edits:
+        current = (await render_statuses(c, conn, tenant, None, [status]))[0]
+        return [{"content": current["content"], "spoiler_text": current["spoiler_text"],
+                 "sensitive": current["sensitive"], "created_at": current["created_at"], "account": author,
+                 "poll": {"options": [{"title": o["title"]} for o in current["poll"]["options"]]}
+                 if current["poll"] else None,
+                 "media_attachments": current["media_attachments"], "emojis": []}]
+    wanted = {int(i) for e in edits for i in (e.media_ids or [])}
+    media: dict[int, dict[str, Any]] = {}
+    if wanted:
+        media_rows = (await conn.execute(select(media_attachments).where(
+            media_attachments.c.tenant_id == tenant.id, media_attachments.c.id.in_(wanted)))).all()
+        media = {r.id: media_to_api(base, from_row(MediaAttachment, r)) for r in media_rows}
+    return [{
+        "content": e.content, "spoiler_text": e.spoiler_text, "sensitive": e.sensitive,
+        "created_at": iso(e.created_at),
+        "account": author,
+        "poll": {"options": [{"title": o} for o in e.poll_options]} if e.poll_options else None,
+        "media_attachments": [media[int(i)] for i in (e.media_ids or []) if int(i) in media],
+        "emojis": [],
+    } for e in edits]

@@ -1,0 +1,134 @@
+"""Polls: validating a new poll, storing it, and voting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from steward.core.clock import utcnow
+from steward.core.errors import ApiError, not_found
+from steward.core.ids import new_id
+from steward.db.tables import poll_votes, polls
+from steward.model.entities import Account, Poll, Status, Tenant, from_row
+from steward.social.status_visibility import get_visible
+
+if TYPE_CHECKING:
+    from steward.container import Container
+    from steward.web.params import Params
+
+MIN_EXPIRY = 300
+MAX_EXPIRY = 31 * 24 * 3600
+MAX_OPTION_CHARS = 50
+
+
+@dataclass
+class PollDraft:
+    options: list[str]
+    expires_in: int
+    multiple: bool = False
+    hide_totals: bool = False
+
+
+def poll_from_params(tenant: Tenant, params: Params) -> PollDraft | None:
+    """The `poll[...]` parameters, validated; None when no poll was sent."""
+    if "poll" not in params or params.raw("poll") in (None, "", {}):
+        return None
+    sub = params.sub("poll")
+    # Params.str_list's annotation confuses mypy (the class defines a `list` method).
+    sent: Any = sub.str_list("options", max_items=100)
+    options: list[str] = [str(o).strip() for o in sent]
+    limit = int(tenant.setting("max_poll_options", 4))
+    if not 2 <= len(options) <= limit:
+        raise ApiError(422, f"Validation failed: Poll must have between 2 and {limit} options")
+    if any(not o for o in options):
+        raise ApiError(422, "Validation failed: Poll options can't be blank")
+    if any(len(o) > MAX_OPTION_CHARS for o in options):
+        raise ApiError(422, f"Validation failed: Poll options are limited to {MAX_OPTION_CHARS} characters")
+    if len(set(options)) != len(options):
+        raise ApiError(422, "Validation failed: Poll options must be unique")
+    expires_in = sub.int("expires_in")
+    if expires_in is None:
+        raise ApiError(422, "Validation failed: Poll expires_in can't be blank")
+    if not MIN_EXPIRY <= expires_in <= MAX_EXPIRY:
+        raise ApiError(422, "Validation failed: Poll duration must be between 5 minutes and a month")
+    return PollDraft(options, expires_in, bool(sub.bool("multiple", False)), bool(sub.bool("hide_totals", False)))
+
+
+async def insert_poll(conn: AsyncConnection, tenant_id: int, account_id: int, status_id: int,
+                      draft: PollDraft) -> int:
+    poll_id = new_id()
+    now = utcnow()
+    await conn.execute(polls.insert().values(
+        tenant_id=tenant_id, id=poll_id, status_id=status_id, account_id=account_id, options=draft.options,
+        tallies=[0] * len(draft.options), multiple=draft.multiple, hide_totals=draft.hide_totals,
+        votes_count=0, voters_count=0, expires_at=now + timedelta(seconds=draft.expires_in), created_at=now,
+    ))
+    return poll_id
+
+
+async def get_poll(conn: AsyncConnection, tenant_id: int, viewer_id: int | None, poll_id: int) -> tuple[Poll, Status]:
+    """The poll and its status, when the viewer may see the status; else 404."""
+    row = (await conn.execute(select(polls).where(polls.c.tenant_id == tenant_id, polls.c.id == poll_id))).first()
+    if row is None:
+        raise not_found()
+    poll = from_row(Poll, row)
+    status = await get_visible(conn, tenant_id, viewer_id, poll.status_id)
+    return poll, status
+
+
+async def own_votes(conn: AsyncConnection, tenant_id: int, account_id: int, poll_id: int) -> list[int]:
+    rows = (await conn.execute(select(poll_votes.c.choice).where(
+        poll_votes.c.tenant_id == tenant_id, poll_votes.c.poll_id == poll_id,
+        poll_votes.c.account_id == account_id))).all()
+    return sorted(r.choice for r in rows)
+
+
+def parse_choices(raw: list[str], poll: Poll) -> list[int]:
+    if not raw:
+        raise ApiError(422, "Validation failed: choices can't be blank")
+    choices = []
+    for item in raw:
+        number = int(item) if item.isdigit() and len(item) < 6 else -1
+        if not 0 <= number < len(poll.options):
+            raise ApiError(422, "Validation failed: choices must be indices of the poll's options")
+        choices.append(number)
+    if len(set(choices)) != len(choices):
+        raise ApiError(422, "Validation failed: choices must not repeat")
+    if not poll.multiple and len(choices) > 1:
+        raise ApiError(422, "Validation failed: this poll allows only one choice")
+    return choices
+
+
+async def vote(c: Container, tenant: Tenant, me: Account, poll_id: int, raw_choices: list[str]) -> Poll:
+    async with c.db.write() as conn:
+        query = select(polls).where(polls.c.tenant_id == tenant.id, polls.c.id == poll_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()  # tallies are read, changed and written back
+        row = (await conn.execute(query)).first()
+        if row is None:
+            raise not_found()
+        poll = from_row(Poll, row)
+        await get_visible(conn, tenant.id, me.id, poll.status_id)
+        if poll.expires_at is not None and poll.expires_at <= utcnow():
+            raise ApiError(422, "Validation failed: The poll has already ended")
+        choices = parse_choices(raw_choices, poll)
+        if await own_votes(conn, tenant.id, me.id, poll.id):
+            raise ApiError(422, "Validation failed: You have already voted on this poll")
+        now = utcnow()
+        await conn.execute(poll_votes.insert(), [
+            {"tenant_id": tenant.id, "id": new_id(), "poll_id": poll.id, "account_id": me.id, "choice": choice,
+             "created_at": now} for choice in choices
+        ])
+        tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
+        for choice in choices:
+            tallies[choice] += 1
+        poll.tallies = tallies
+        poll.votes_count += len(choices)
+        poll.voters_count += 1
+        await conn.execute(update(polls).where(polls.c.tenant_id == tenant.id, polls.c.id == poll.id).values(
+            tallies=tallies, votes_count=poll.votes_count, voters_count=poll.voters_count))
+    return poll
