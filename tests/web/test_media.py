@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import blurhash
+from PIL import Image
+
+from tests.schema import assert_matches
+from tests.world import World
+
+
+def jpeg_with_exif(width: int = 300, height: int = 200) -> bytes:
+    """A JPEG whose EXIF says 'rotate 90° clockwise' (Orientation 6) and carries GPS."""
+    image = Image.new("RGB", (width, height), (200, 30, 30))
+    image.paste((20, 20, 220), (0, 0, width // 2, height))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}  # GPS IFD
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes(), quality=90)
+    return out.getvalue()
+
+
+def png_bytes(width: int = 64, height: int = 48, mode: str = "RGBA") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (width, height), (10, 200, 10, 128) if mode == "RGBA" else (10, 200, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge size (a decompression bomb's shape)."""
+    data = bytearray(png_bytes(1, 1, "RGB"))
+    ihdr = bytearray(data[12:29])
+    ihdr[4:12] = struct.pack(">II", width, height)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+async def upload(person, data: bytes, name: str = "photo.jpg", ctype: str = "image/jpeg", path: str = "/api/v2/media",
+                 **fields: str):
+    return await person.post(path, files={"file": (name, data, ctype)}, data=fields)
+
+
+async def test_upload_strips_exif_orients_and_previews(world: World) -> None:
+    r = await upload(world.local_alice, jpeg_with_exif(), description="A red and blue card", focus="0.5,-0.25")
+    assert r.status_code == 200, r.text
+    media = r.json()
+    assert_matches("MediaAttachment", media)
+    assert media["type"] == "image" and media["description"] == "A red and blue card"
+    assert blurhash.is_valid_blurhash(media["blurhash"])
+    # Orientation 6 was applied: the stored image is portrait.
+    assert media["meta"]["original"]["width"] == 200 and media["meta"]["original"]["height"] == 300
+    assert media["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    assert media["url"].startswith(f"http://{world.a.web_domain}/system/{world.a.id}/media/")
+    original = await world.anon_a.get(media["url"].split(world.a.web_domain, 1)[1])
+    assert original.status_code == 200 and original.headers["content-type"] == "image/jpeg"
+    assert "immutable" in original.headers["cache-control"]
+    stored = Image.open(io.BytesIO(original.content))
+    assert stored.size == (200, 300)
+    assert not stored.getexif() and "exif" not in stored.info
+    assert b"SecretCam" not in original.content
+    preview = await world.anon_a.get(media["preview_url"].split(world.a.web_domain, 1)[1])
+    assert preview.status_code == 200
+    assert Image.open(io.BytesIO(preview.content)).size == (200, 300)
+
+
+async def test_large_image_is_bounded_and_previewed(world: World) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 1000), (1, 2, 3)).save(out, "PNG")
+    r = await upload(world.local_alice, out.getvalue(), "wide.png", "image/png", path="/api/v1/media")
+    assert r.status_code == 200, r.text
+    meta = r.json()["meta"]
+    assert meta["original"]["width"] == 3840 and meta["original"]["height"] == 960
+    assert meta["small"]["width"] == 640 and meta["small"]["height"] == 160
+    assert meta["original"]["size"] == "3840x960"
+
+
+async def test_transparent_png_and_gif_and_webp(world: World) -> None:
+    r = await upload(world.local_alice, png_bytes(), "t.png", "image/png")
+    assert r.status_code == 200, r.text
+    assert r.json()["url"].endswith(".png") and r.json()["preview_url"].endswith(".webp")
+    frames = [Image.new("P", (20, 20), i) for i in (1, 2)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    r = await upload(world.local_alice, out.getvalue(), "a.gif", "image/gif")
+    assert r.status_code == 200 and r.json()["type"] == "image"
+    out = io.BytesIO()
+    Image.new("RGB", (30, 30), (5, 5, 5)).save(out, "WEBP")
+    r = await upload(world.local_alice, out.getvalue(), "a.webp", "image/webp")
+    assert r.status_code == 200 and r.json()["meta"]["original"]["width"] == 30
+
+
+async def test_rejects_bad_uploads(world: World) -> None:
+    alice = world.local_alice
+    r = await upload(alice, b"this is not an image at all", "x.jpg")
+    assert r.status_code == 422 and "error" in r.json()
+    r = await upload(alice, b"", "empty.jpg")
+    assert r.status_code == 422
+    r = await upload(alice, png_claiming(8000, 6000), "bomb.png", "image/png")
+    assert r.status_code == 422 and "pixels" in r.json()["error"]
+    r = await upload(alice, png_claiming(30000, 30000), "bigbomb.png", "image/png")
+    assert r.status_code == 422 and "error" in r.json()
+    r = await upload(alice, b"\x00" * 1000, "clip.mp4", "video/mp4")
+    assert r.status_code == 422 and "unsupported media type" in r.json()["error"]
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "BMP")
+    r = await upload(alice, out.getvalue(), "x.bmp", "image/bmp")
+    assert r.status_code == 422
+    r = await upload(alice, jpeg_with_exif(), description="x" * 1501)
+    assert r.status_code == 422
+    for focus in ("2,0", "a,b", "0.1", "nan,0"):
+        r = await upload(alice, jpeg_with_exif(), focus=focus)
+        assert r.status_code == 422, focus
+    r = await alice.post("/api/v2/media", data={"description": "no file"})
+    assert r.status_code == 422 and "error" in r.json()
+    r = await alice.post("/api/v2/media", data={"file": "not a file"})
+    assert r.status_code == 422
+    r = await world.anon_a.post("/api/v2/media", files={"file": ("a.jpg", jpeg_with_exif(), "image/jpeg")})
+    assert r.status_code == 401
+
+
+async def test_oversized_upload_is_refused(world: World) -> None:
+    r = await upload(world.local_alice, b"\xff\xd8" + b"\x00" * (16 * 1024 * 1024 + 10), "huge.jpg")
+    assert r.status_code in {413, 422} and "error" in r.json()
+
+
+async def test_get_and_update_own_media(world: World) -> None:
+    r = await upload(world.local_alice, jpeg_with_exif())
+    media_id = r.json()["id"]
+    r = await world.local_alice.get(f"/api/v1/media/{media_id}")
+    assert r.status_code == 200 and r.json()["id"] == media_id and r.json()["description"] is None
+    r = await world.local_alice.put(f"/api/v1/media/{media_id}", data={"description": "Now described",
+                                                                        "focus": "-1,1"})
+    assert r.status_code == 200, r.text
+    assert r.json()["description"] == "Now described" and r.json()["meta"]["focus"] == {"x": -1.0, "y": 1.0}
+    r = await world.local_alice.put(f"/api/v1/media/{media_id}", json={"description": "x" * 1501})
+    assert r.status_code == 422
+    r = await world.local_alice.put(f"/api/v1/media/{media_id}", json={"focus": "5,5"})
+    assert r.status_code == 422
+    r = await world.local_alice.put(f"/api/v1/media/{media_id}",
+                                    files={"thumbnail": ("t.png", png_bytes(900, 900, "RGB"), "image/png")})
+    assert r.status_code == 200 and r.json()["meta"]["small"]["width"] == 640
+    assert (await world.local_alice.get("/api/v1/media/12345")).status_code == 404
+    assert (await world.local_alice.get("/api/v1/media/not-an-id")).status_code == 404
+    r = await world.local_alice.delete(f"/api/v1/media/{media_id}")
+    assert r.status_code == 200
+    assert (await world.local_alice.get(f"/api/v1/media/{media_id}")).status_code == 404
+
+
+async def test_media_belongs_to_its_uploader(world: World) -> None:
+    r = await upload(world.local_alice, jpeg_with_exif())
+    media = r.json()
+    media_id = media["id"]
+    r = await world.local_bob.get(f"/api/v1/media/{media_id}")
+    assert r.status_code == 404 and "error" in r.json()
+    r = await world.local_bob.put(f"/api/v1/media/{media_id}", data={"description": "mine now"})
+    assert r.status_code == 404
+    r = await world.local_bob.delete(f"/api/v1/media/{media_id}")
+    assert r.status_code == 404
+    # Tenant b's people cannot reach it by id, on either host.
+    assert (await world.local_carol.get(f"/api/v1/media/{media_id}")).status_code == 404
+    carol_on_a = world.client(world.a, world.local_carol.token)
+    assert (await carol_on_a.get(f"/api/v1/media/{media_id}")).status_code == 401
+    r = await world.local_alice.get(f"/api/v1/media/{media_id}")
+    assert r.json()["description"] is None
+
+
+async def test_media_scope_is_required(world: World) -> None:
+    from steward.social.oauth import OAuthService
+
+    svc = OAuthService(world.c.db)
+    app = await svc.create_app(world.a, "read only", ["urn:ietf:wg:oauth:2.0:oob"], ["read"], None)
+    async with world.c.db.read() as conn:
+        from sqlalchemy import select
+
+        from steward.db.tables import users
+        user_id = (await conn.execute(select(users.c.id).where(
+            users.c.tenant_id == world.a.id, users.c.account_id == int(world.local_alice.account_id)))).scalar()
+    raw, _, _ = await svc.issue_token(world.a, app.id, user_id, "read", with_refresh=False)
+    client = world.client(world.a, raw)
+    r = await client.post("/api/v2/media", files={"file": ("a.jpg", jpeg_with_exif(), "image/jpeg")})
+    assert r.status_code == 403 and "error" in r.json()
+
+
+async def test_profile_images_are_cropped(world: World) -> None:
+    from steward.social.media import profile_image
+
+    avatar = Image.open(io.BytesIO(profile_image(jpeg_with_exif(1200, 800), "avatar").data))
+    assert avatar.size == (400, 400) and not avatar.getexif()
+    header = Image.open(io.BytesIO(profile_image(png_bytes(3000, 3000, "RGB"), "header").data))
+    assert header.size == (1500, 500)
+    small = Image.open(io.BytesIO(profile_image(png_bytes(100, 80, "RGB"), "avatar").data))
+    assert small.size == (80, 80)
+
+
+async def test_upload_size_is_checked_while_reading() -> None:
+    import pytest
+    from starlette.datastructures import UploadFile
+
+    from steward.core.errors import ApiError
+    from steward.social.media import read_upload
+
+    unsized = UploadFile(io.BytesIO(b"x" * 5000), size=None, filename="a.jpg")
+    with pytest.raises(ApiError) as err:
+        await read_upload(unsized, limit=4096)
+    assert err.value.status == 422
+    sized = UploadFile(io.BytesIO(b"x" * 10), size=10_000, filename="a.jpg")
+    with pytest.raises(ApiError):
+        await read_upload(sized, limit=4096)
+    assert await read_upload(UploadFile(io.BytesIO(b"abc"), size=None), limit=4096) == b"abc"
+
+
+async def test_system_files_are_served_only_on_their_tenants_host(world: World) -> None:
+    r = await upload(world.local_alice, jpeg_with_exif())
+    path = r.json()["url"].split(world.a.web_domain, 1)[1]
+    assert (await world.anon_a.get(path)).status_code == 200
+    r = await world.anon_b.get(path)
+    assert r.status_code == 404 and "error" in r.json()
+    r = await world.local_carol.get(path)
+    assert r.status_code == 404
+    # Walking out of the tenant's prefix is refused, however it is spelled.
+    key = path.removeprefix("/system/")
+    sneaky = f"/system/{world.b.id}/../{key}"
+    assert (await world.anon_b.get(sneaky)).status_code == 404
+    assert (await world.anon_b.get(f"/system/{world.b.id}/%2e%2e/{key}")).status_code == 404
+    assert (await world.anon_a.get(f"/system/{world.a.id}/media/0/original.jpg")).status_code == 404
+    assert (await world.anon_a.get("/system/")).status_code == 404
+
+
+async def test_missing_avatar_and_header(world: World) -> None:
+    r = await world.anon_a.get("/avatars/original/missing.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(r.content)).size == (400, 400)
+    r = await world.anon_b.get("/headers/original/missing.png")
+    assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (1500, 500)
+
+
+def test_tenant_key_refuses_escapes() -> None:
+    from steward.web.public.files import _tenant_key
+
+    assert _tenant_key(7, "7/media/1/original.jpg") == "7/media/1/original.jpg"
+    for bad in ("7/../8/media/1/original.jpg", "8/media/1/original.jpg", "7//x", "7/./x", "7", "70/x",
+                "7/media/..", "7/a\\..\\b"):
+        assert _tenant_key(7, bad) is None, bad
