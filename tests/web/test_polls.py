@@ -1,0 +1,102 @@
+"""Polls: created with a status, read, voted on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from steward.core.clock import utcnow
+from steward.db.tables import polls
+from tests.schema import assert_matches
+from tests.web.test_statuses import add_media, post
+from tests.world import World
+
+
+async def test_single_choice_poll(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    s = await post(alice, "Which?", poll={"options": ["tea", "coffee"], "expires_in": 3600})
+    poll = s["poll"]
+    assert_matches("Poll", poll)
+    assert [o["title"] for o in poll["options"]] == ["tea", "coffee"] and poll["multiple"] is False
+    assert poll["expired"] is False and poll["votes_count"] == 0 and poll["voted"] is True  # the author's own
+    r = await bob.post(f"/api/v1/polls/{poll['id']}/votes", data={"choices[]": "1"})
+    assert r.status_code == 200, r.text
+    voted = r.json()
+    assert voted["voted"] is True and voted["own_votes"] == [1] and voted["votes_count"] == 1
+    assert [o["votes_count"] for o in voted["options"]] == [0, 1]
+    again = await bob.post(f"/api/v1/polls/{poll['id']}/votes", data={"choices[]": "0"})
+    assert again.status_code == 422 and "error" in again.json()
+    two = await ann.post(f"/api/v1/polls/{poll['id']}/votes", json={"choices": ["0", "1"]})
+    assert two.status_code == 422
+    seen = (await ann.get(f"/api/v1/polls/{poll['id']}")).json()
+    assert seen["voted"] is False and seen["own_votes"] == [] and seen["votes_count"] == 1
+    anon = (await world.anon_a.get(f"/api/v1/polls/{poll['id']}")).json()
+    assert "voted" not in anon and anon["options"][1]["votes_count"] == 1
+    status = (await bob.get(f"/api/v1/statuses/{s['id']}")).json()
+    assert status["poll"]["own_votes"] == [1]
+
+
+async def test_multiple_choice_hidden_totals_and_expiry(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    s = await post(alice, "Pick any", poll={"options": ["a", "b", "c"], "expires_in": 300, "multiple": True,
+                                            "hide_totals": True})
+    pid = s["poll"]["id"]
+    r = await bob.post(f"/api/v1/polls/{pid}/votes", json={"choices": [0, 2]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["own_votes"] == [0, 2] and body["votes_count"] == 2 and body["voters_count"] == 1
+    assert all(o["votes_count"] is None for o in body["options"])  # hidden until it ends
+    assert [o["votes_count"] for o in (await alice.get(f"/api/v1/polls/{pid}")).json()["options"]] == [1, 0, 1]
+    async with world.c.db.write() as conn:
+        await conn.execute(update(polls).where(polls.c.tenant_id == world.a.id, polls.c.id == int(pid))
+                           .values(expires_at=utcnow() - timedelta(seconds=1)))
+    ended = (await bob.get(f"/api/v1/polls/{pid}")).json()
+    assert ended["expired"] is True and [o["votes_count"] for o in ended["options"]] == [1, 0, 1]
+    late = await world.admin_ann.post(f"/api/v1/polls/{pid}/votes", json={"choices": [1]})
+    assert late.status_code == 422 and "ended" in late.json()["error"]
+
+
+async def test_poll_bad_input_and_isolation(world: World) -> None:
+    alice, bob, carol = world.local_alice, world.local_bob, world.local_carol
+    s = await post(alice, "Q", poll={"options": ["x", "y"], "expires_in": 600})
+    pid = s["poll"]["id"]
+    for choices in ([], ["5"], ["-1"], ["a"], [0, 0]):
+        r = await bob.post(f"/api/v1/polls/{pid}/votes", json={"choices": choices})
+        assert r.status_code == 422 and "error" in r.json(), choices
+    r = await bob.post(f"/api/v1/polls/{pid}/votes", json={"choices": {"nested": "object"}})
+    assert r.status_code == 422
+    assert (await bob.get("/api/v1/polls/12345")).status_code == 404
+    assert (await bob.post("/api/v1/polls/12345/votes", json={"choices": [0]})).status_code == 404
+    assert (await carol.get(f"/api/v1/polls/{pid}")).status_code == 404
+    assert (await carol.post(f"/api/v1/polls/{pid}/votes", json={"choices": [0]})).status_code == 404
+    assert (await world.anon_b.get(f"/api/v1/polls/{pid}")).status_code == 404
+    assert (await world.anon_a.post(f"/api/v1/polls/{pid}/votes", json={"choices": [0]})).status_code == 401
+    # A poll on a followers-only status is as hidden as the status.
+    private = await post(alice, "Secret Q", visibility="private", poll={"options": ["x", "y"], "expires_in": 600})
+    assert (await bob.get(f"/api/v1/polls/{private['poll']['id']}")).status_code == 404
+    assert (await bob.post(f"/api/v1/polls/{private['poll']['id']}/votes", json={"choices": [0]})).status_code == 404
+    # Too many options; media and a poll together.
+    r = await alice.post("/api/v1/statuses", json={"status": "x", "poll": {"options": ["a", "b", "c", "d", "e"],
+                                                                           "expires_in": 600}})
+    assert r.status_code == 422
+    r = await alice.post("/api/v1/statuses", json={"status": "x", "media_ids": [await add_media(world, alice)],
+                                                   "poll": {"options": ["a", "b"], "expires_in": 600}})
+    assert r.status_code == 422 and "error" in r.json()
+
+
+async def test_edit_replaces_poll(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    s = await post(alice, "Q", poll={"options": ["x", "y"], "expires_in": 600})
+    await bob.post(f"/api/v1/polls/{s['poll']['id']}/votes", json={"choices": [0]})
+    same = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "Q!"})
+    assert same.json()["poll"]["id"] == s["poll"]["id"] and same.json()["poll"]["votes_count"] == 1
+    changed = await alice.put(f"/api/v1/statuses/{s['id']}",
+                              json={"status": "Q?", "poll": {"options": ["x", "z"], "expires_in": 600}})
+    assert changed.status_code == 200, changed.text
+    poll = changed.json()["poll"]
+    assert poll["id"] != s["poll"]["id"] and poll["votes_count"] == 0
+    assert [o["title"] for o in poll["options"]] == ["x", "z"]
+    history = (await alice.get(f"/api/v1/statuses/{s['id']}/history")).json()
+    assert history[0]["poll"] == {"options": [{"title": "x"}, {"title": "y"}]}
+    assert history[-1]["poll"] == {"options": [{"title": "x"}, {"title": "z"}]}
