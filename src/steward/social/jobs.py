@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from steward.container import Container
 
 
 def register(c: Container) -> None:
-    return None
+    from steward.social import fanout
+    from steward.social.notifications import handle_notify_job
+
+    def bind(handler: Any) -> Any:
+        async def run(payload: dict[str, Any]) -> None:
+            await handler(c, payload)
+
+        return run
+
+    c.jobs.register("status.distribute", bind(fanout.distribute))
+    c.jobs.register("status.removed", bind(fanout.removed))
+    c.jobs.register("status.edited", bind(fanout.edited))
+    c.jobs.register("notify", bind(handle_notify_job))

@@ -1,0 +1,248 @@
+"""Notification routes (v1 list and actions, v2 grouped), the notification policy
+and notification requests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.routing import Route
+
+from steward.core.clock import iso
+from steward.core.errors import ApiError
+from steward.model.entities import Notification, Tenant
+from steward.social import notifications as svc
+from steward.social.accounts import get_accounts
+from steward.web.base import Ctx, endpoint, json, link_header, page_params, paged
+from steward.web.mastodon.serialize_accounts import account_to_api
+from steward.web.mastodon.serialize_statuses import load_statuses, render_statuses
+
+if TYPE_CHECKING:
+    from steward.container import Container
+
+
+async def _parts(c: Container, conn: AsyncConnection, tenant: Tenant, viewer_id: int,
+                 items: list[Notification]) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Rendered accounts and statuses of these notifications, batched."""
+    base = c.base_url(tenant)
+    people = await get_accounts(conn, tenant.id, {n.from_account_id for n in items})
+    account_api = {a.id: account_to_api(base, tenant, a) for a in people.values()}
+    status_ids = [n.status_id for n in items if n.status_id]
+    loaded = await load_statuses(conn, tenant.id, status_ids)
+    ordered = [loaded[i] for i in dict.fromkeys(status_ids) if i in loaded]
+    rendered = await render_statuses(c, conn, tenant, viewer_id, ordered)
+    return account_api, {int(s["id"]): s for s in rendered}
+
+
+async def render_notifications(c: Container, conn: AsyncConnection, tenant: Tenant, viewer_id: int,
+                               items: list[Notification]) -> list[dict[str, Any]]:
+    """Mastodon Notification entities; one whose account or status is gone is left out."""
+    account_api, status_api = await _parts(c, conn, tenant, viewer_id, items)
+    out = []
+    for n in items:
+        account = account_api.get(n.from_account_id)
+        status = status_api.get(n.status_id) if n.status_id else None
+        if account is None or (n.status_id and status is None):
+            continue
+        data: dict[str, Any] = {"id": str(n.id), "type": n.type, "created_at": iso(n.created_at),
+                                "group_key": n.group_key or f"ungrouped-{n.id}", "account": account}
+        if n.status_id:
+            data["status"] = status
+        out.append(data)
+    return out
+
+
+def _filters(ctx: Ctx) -> tuple[list[str], list[str], int | None]:
+    p = ctx.params
+    types = svc.check_types(p.str_list("types", max_items=20), "types")
+    exclude = svc.check_types(p.str_list("exclude_types", max_items=20), "exclude_types")
+    return types, exclude, p.id("account_id")
+
+
+@endpoint("read:notifications")
+async def index(ctx: Ctx) -> Any:
+    types, exclude, from_id = _filters(ctx)
+    page = page_params(ctx.params, default=40, maximum=80)
+    async with ctx.c.db.read() as conn:
+        items = await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, page, types=types,
+                                             exclude_types=exclude, from_account_id=from_id)
+        data = await render_notifications(ctx.c, conn, ctx.tenant, ctx.me.id, items)
+    return paged(ctx.request, data, [d["id"] for d in data] if len(data) != len(items) else [n.id for n in items])
+
+
+@endpoint("read:notifications")
+async def show(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        item = await svc.get_notification(conn, ctx.tenant.id, ctx.me.id, ctx.path_id())
+        data = await render_notifications(ctx.c, conn, ctx.tenant, ctx.me.id, [item])
+    if not data:
+        raise ApiError(404, "Record not found")
+    return data[0]
+
+
+@endpoint("write:notifications")
+async def clear(ctx: Ctx) -> Any:
+    async with ctx.c.db.write() as conn:
+        await svc.clear(conn, ctx.tenant.id, ctx.me.id)
+    return {}
+
+
+@endpoint("write:notifications")
+async def dismiss(ctx: Ctx) -> Any:
+    async with ctx.c.db.write() as conn:
+        await svc.dismiss(conn, ctx.tenant.id, ctx.me.id, ctx.path_id())
+    return {}
+
+
+@endpoint("read:notifications")
+async def unread_count(ctx: Ctx) -> Any:
+    types, exclude, _ = _filters(ctx)
+    limit = ctx.params.int("limit", 100, lo=1, hi=1000, clamp=True) or 100
+    async with ctx.c.db.read() as conn:
+        count = await svc.unread_count(conn, ctx.tenant.id, ctx.me.id, types=types, exclude_types=exclude,
+                                       limit=limit)
+    return {"count": count}
+
+
+# -- grouped (v2) ------------------------------------------------------------------------------
+
+@endpoint("read:notifications")
+async def grouped(ctx: Ctx) -> Any:
+    types, exclude, from_id = _filters(ctx)
+    grouped_types = set(svc.check_types(ctx.params.str_list("grouped_types", max_items=20), "grouped_types")
+                        or svc.GROUPABLE) & svc.GROUPABLE
+    page = page_params(ctx.params, default=40, maximum=80)
+    async with ctx.c.db.read() as conn:
+        items = await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, page, types=types,
+                                             exclude_types=exclude, from_account_id=from_id)
+        account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
+    groups: dict[str, dict[str, Any]] = {}
+    for n in items:  # newest first
+        if n.from_account_id not in account_api or (n.status_id and n.status_id not in status_api):
+            continue
+        key = n.group_key if n.type in grouped_types and n.group_key else f"ungrouped-{n.id}"
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                "group_key": key, "notifications_count": 0, "type": n.type,
+                "most_recent_notification_id": str(n.id), "page_min_id": str(n.id), "page_max_id": str(n.id),
+                "latest_page_notification_at": iso(n.created_at), "sample_account_ids": [],
+                "status_id": str(n.status_id) if n.status_id else None,
+            }
+        group["notifications_count"] += 1
+        group["page_min_id"] = str(n.id)
+        if str(n.from_account_id) not in group["sample_account_ids"] and len(group["sample_account_ids"]) < 8:
+            group["sample_account_ids"].append(str(n.from_account_id))
+    used_accounts = {a for g in groups.values() for a in g["sample_account_ids"]}
+    used_statuses = {g["status_id"] for g in groups.values() if g["status_id"]}
+    body = {
+        "accounts": [account_api[int(a)] for a in used_accounts],
+        "statuses": [status_api[int(s)] for s in used_statuses],
+        "notification_groups": list(groups.values()),
+    }
+    ids = [n.id for n in items]
+    headers = link_header(ctx.request, ids[-1], ids[0]) if ids else {}
+    return json(body, headers=headers)
+
+
+@endpoint("write:notifications")
+async def dismiss_group(ctx: Ctx) -> Any:
+    key = str(ctx.request.path_params.get("group_key", ""))
+    async with ctx.c.db.write() as conn:
+        if key.startswith("ungrouped-"):
+            from steward.core.ids import parse_id
+
+            nid = parse_id(key.removeprefix("ungrouped-"))
+            if nid is None:
+                raise ApiError(404, "Record not found")
+            await svc.dismiss(conn, ctx.tenant.id, ctx.me.id, nid)
+        else:
+            await svc.dismiss_group(conn, ctx.tenant.id, ctx.me.id, key)
+    return {}
+
+
+# -- policy and requests -------------------------------------------------------------------------
+
+_SUMMARY = {"pending_requests_count": 0, "pending_notifications_count": 0}
+
+
+def _policy_v1(policy: dict[str, str]) -> dict[str, Any]:
+    return {"filter_not_following": policy["for_not_following"] != "accept",
+            "filter_not_followers": policy["for_not_followers"] != "accept",
+            "filter_new_accounts": policy["for_new_accounts"] != "accept",
+            "filter_private_mentions": policy["for_private_mentions"] != "accept",
+            "summary": dict(_SUMMARY)}
+
+
+@endpoint("read:notifications")
+async def policy_v1(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        return _policy_v1(await svc.get_policy(conn, ctx.tenant.id, ctx.me.id))
+
+
+@endpoint("write:notifications")
+async def update_policy_v1(ctx: Ctx) -> Any:
+    changes = {}
+    for old, new in (("filter_not_following", "for_not_following"), ("filter_not_followers", "for_not_followers"),
+                     ("filter_new_accounts", "for_new_accounts"),
+                     ("filter_private_mentions", "for_private_mentions")):
+        value = ctx.params.bool(old)
+        if value is not None:
+            changes[new] = "filter" if value else "accept"
+    async with ctx.c.db.write() as conn:
+        return _policy_v1(await svc.set_policy(conn, ctx.tenant.id, ctx.me.id, changes))
+
+
+@endpoint("read:notifications")
+async def policy_v2(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        return {**await svc.get_policy(conn, ctx.tenant.id, ctx.me.id), "summary": dict(_SUMMARY)}
+
+
+@endpoint("write:notifications")
+async def update_policy_v2(ctx: Ctx) -> Any:
+    changes = {}
+    for field in svc.POLICY_FIELDS:
+        value = ctx.params.str(field, max_len=16)
+        if value is not None:
+            changes[field] = value
+    async with ctx.c.db.write() as conn:
+        return {**await svc.set_policy(conn, ctx.tenant.id, ctx.me.id, changes), "summary": dict(_SUMMARY)}
+
+
+@endpoint("read:notifications")
+async def requests(ctx: Ctx) -> Any:
+    """The policy is always "accept everything" (see `svc.set_policy`), so no
+    notification is ever held back as a request: the list is truly empty."""
+    page_params(ctx.params)
+    return []
+
+
+@endpoint("read:notifications")
+async def request_show(ctx: Ctx) -> Any:
+    ctx.path_id()
+    raise ApiError(404, "Record not found")
+
+
+@endpoint("read:notifications")
+async def requests_merged(ctx: Ctx) -> Any:
+    return {"merged": True}
+
+
+routes = [
+    Route("/api/v1/notifications", index, methods=["GET"]),
+    Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v1/notifications/policy", policy_v1, methods=["GET"]),
+    Route("/api/v1/notifications/policy", update_policy_v1, methods=["PUT", "PATCH"]),
+    Route("/api/v1/notifications/requests", requests, methods=["GET"]),
+    Route("/api/v1/notifications/requests/merged", requests_merged, methods=["GET"]),
+    Route("/api/v1/notifications/requests/{id}", request_show, methods=["GET"]),
+    Route("/api/v1/notifications/{id}", show, methods=["GET"]),
+    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
+    Route("/api/v2/notifications", grouped, methods=["GET"]),
+    Route("/api/v2/notifications/policy", policy_v2, methods=["GET"]),
+    Route("/api/v2/notifications/policy", update_policy_v2, methods=["PATCH", "PUT"]),
+    Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}/dismiss", dismiss_group, methods=["POST"]),
+]
