@@ -1,0 +1,159 @@
+"""Search routes (v2 search, account search) and hashtag routes (show, follow,
+unfollow, followed tags)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.routing import Route
+
+from steward.core.errors import ApiError
+from steward.social import search as svc
+from steward.web.base import Ctx, endpoint, page_params, paged
+from steward.web.mastodon.serialize_accounts import account_to_api
+from steward.web.mastodon.serialize_statuses import render_statuses
+
+SEARCH_TYPES = ("accounts", "statuses", "hashtags")
+
+
+def tag_to_api(base: str, name: str, tag_id: int | None, history: list[dict[str, str]],
+               following: bool | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": str(tag_id) if tag_id is not None else "", "name": name,
+                            "url": f"{base}/tags/{name}", "history": history}
+    if following is not None:
+        data["following"] = following
+    return data
+
+
+async def render_tags(ctx: Ctx, conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    """Tag entities for tag rows, with history and (for a signed-in viewer) `following`: two queries."""
+    ids = [r.id for r in rows]
+    histories = await svc.tag_histories(conn, ctx.tenant.id, ids)
+    viewer = ctx.account.id if ctx.account else None
+    followed = await svc.followed_tag_ids(conn, ctx.tenant.id, viewer, ids)
+    return [tag_to_api(ctx.base_url, r.display_name or r.name, r.id, histories[r.id],
+                       (r.id in followed) if viewer is not None else None) for r in rows]
+
+
+# ---------------------------------------------------------------- search
+
+@endpoint("read:search", auth="optional")
+async def search_v2(ctx: Ctx) -> Any:
+    p = ctx.params
+    q = p.str("q", max_len=1000)
+    if q is None or not q.strip():
+        raise ApiError(400, "param is missing or the request is empty: q")
+    kind = p.str("type", max_len=32)
+    if kind is not None and kind != "" and kind not in SEARCH_TYPES:
+        raise ApiError(422, f"Validation failed: type must be one of {', '.join(SEARCH_TYPES)}")
+    limit = p.int("limit", 20, lo=1, hi=40, clamp=True) or 20
+    offset = p.int("offset", 0, lo=0, clamp=True) or 0
+    resolve = bool(p.bool("resolve", False))
+    if ctx.account is None and offset:
+        raise ApiError(401, "Search queries pagination is not supported without authentication")
+    if ctx.account is None and resolve:
+        raise ApiError(401, "Search queries that resolve remote resources are not supported without authentication")
+    following = bool(p.bool("following", False))
+    account_id = p.id("account_id")
+    page = page_params(p)
+    viewer = ctx.account.id if ctx.account else None
+    wants = {kind} if kind else set(SEARCH_TYPES)
+    out: dict[str, list[Any]] = {"accounts": [], "statuses": [], "hashtags": []}
+    async with ctx.c.db.read() as conn:
+        if resolve and svc.is_url(q):
+            # A URL names one thing; other servers' URLs are federation's to fetch (not done here).
+            account, status = await svc.resolve_local_url(conn, ctx.tenant, viewer, q)
+            if account is not None and "accounts" in wants:
+                out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, account)]
+            if status is not None and "statuses" in wants:
+                out["statuses"] = await render_statuses(ctx.c, conn, ctx.tenant, viewer, [status])
+            return out
+        if "accounts" in wants and account_id is None:
+            found = await svc.search_accounts(conn, ctx.tenant, viewer, q, limit=limit, offset=offset,
+                                              following=following)
+            out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, a) for a in found]
+        if "hashtags" in wants and account_id is None:
+            out["hashtags"] = await render_tags(ctx, conn, await svc.search_tags(
+                conn, ctx.tenant.id, q, limit=limit, offset=offset))
+        if "statuses" in wants and viewer is not None:
+            items = await svc.search_statuses(conn, ctx.tenant.id, viewer, q, limit=limit, offset=offset,
+                                              account_id=account_id, max_id=page.max_id, min_id=page.min_id)
+            out["statuses"] = await render_statuses(ctx.c, conn, ctx.tenant, viewer, items)
+    return out
+
+
+@endpoint(None, auth="none")
+async def search_v1(ctx: Ctx) -> Any:
+    raise ApiError(410, "GET /api/v1/search was removed from the Mastodon API; use GET /api/v2/search")
+
+
+@endpoint("read:accounts")
+async def account_search(ctx: Ctx) -> Any:
+    p = ctx.params
+    q = p.str("q", "", max_len=1000) or ""
+    limit = p.int("limit", 40, lo=1, hi=80, clamp=True) or 40
+    offset = p.int("offset", 0, lo=0, clamp=True) or 0
+    p.bool("resolve")  # validated; remote handles are federation's to resolve
+    following = bool(p.bool("following", False))
+    if not q.strip():
+        return []
+    async with ctx.c.db.read() as conn:
+        found = await svc.search_accounts(conn, ctx.tenant, ctx.me.id, q, limit=limit, offset=offset,
+                                          following=following)
+    return [account_to_api(ctx.base_url, ctx.tenant, a) for a in found]
+
+
+# ---------------------------------------------------------------- hashtags
+
+def _name(ctx: Ctx) -> str:
+    return str(ctx.request.path_params.get("name", ""))
+
+
+async def _tag_entity(ctx: Ctx, raw_name: str, row: Any) -> dict[str, Any]:
+    if row is None:
+        # Mastodon answers for a hashtag nobody used yet with an unsaved tag (empty id).
+        return tag_to_api(ctx.base_url, svc.valid_tag_name(raw_name), None, svc.empty_history(),
+                          False if ctx.account else None)
+    async with ctx.c.db.read() as conn:
+        return (await render_tags(ctx, conn, [row]))[0]
+
+
+@endpoint(None, auth="optional")
+async def show_tag(ctx: Ctx) -> Any:
+    name = svc.valid_tag_name(_name(ctx))
+    async with ctx.c.db.read() as conn:
+        row = await svc.find_tag(conn, ctx.tenant.id, name)
+    return await _tag_entity(ctx, name, row)
+
+
+@endpoint("write:follows")
+async def follow_tag(ctx: Ctx) -> Any:
+    row = await svc.follow_tag(ctx.c, ctx.tenant, ctx.me, _name(ctx))
+    return await _tag_entity(ctx, _name(ctx), row)
+
+
+@endpoint("write:follows")
+async def unfollow_tag(ctx: Ctx) -> Any:
+    row = await svc.unfollow_tag(ctx.c, ctx.tenant, ctx.me, _name(ctx))
+    return await _tag_entity(ctx, _name(ctx), row)
+
+
+@endpoint("read:follows")
+async def followed_tags(ctx: Ctx) -> Any:
+    page = page_params(ctx.params, default=100, maximum=200)
+    async with ctx.c.db.read() as conn:
+        items = await svc.followed_tags(conn, ctx.tenant.id, ctx.me.id, page)
+        data = await render_tags(ctx, conn, [row for _, row in items])
+    return paged(ctx.request, data, [k for k, _ in items])
+
+
+routes = [
+    Route("/api/v2/search", search_v2, methods=["GET"]),
+    Route("/api/v1/search", search_v1, methods=["GET"]),
+    Route("/api/v1/accounts/search", account_search, methods=["GET"]),
+    Route("/api/v1/tags/{name}", show_tag, methods=["GET"]),
+    Route("/api/v1/tags/{name}/follow", follow_tag, methods=["POST"]),
+    Route("/api/v1/tags/{name}/unfollow", unfollow_tag, methods=["POST"]),
+    Route("/api/v1/followed_tags", followed_tags, methods=["GET"]),
+]
