@@ -186,3 +186,25 @@ async def test_status_entity_matches_schema(world: World) -> None:
     assert_matches("StatusSource", (await alice.get(f"/api/v1/statuses/{s['id']}/source")).json())
     deleted = (await alice.delete(f"/api/v1/statuses/{s['id']}")).json()
     assert_matches("Status", deleted)
+
+
+async def test_jobs_deliver_mentions_favourites_and_boosts(world: World) -> None:
+    """The jobs a status queues run cleanly: notifications and home feeds follow."""
+    alice, bob = world.local_alice, world.local_bob
+    await follow(world, bob, alice)
+    mention = await post(alice, "hi @bob")
+    mine = await post(bob, "mine")
+    await alice.post(f"/api/v1/statuses/{mine['id']}/favourite")
+    boost = (await alice.post(f"/api/v1/statuses/{mine['id']}/reblog")).json()
+    await world.run_jobs()
+    notes = (await bob.get("/api/v1/notifications")).json()
+    assert {(n["type"], n["status"]["id"]) for n in notes} == {
+        ("mention", mention["id"]), ("favourite", mine["id"]), ("reblog", mine["id"])}
+    home = [s["id"] for s in (await bob.get("/api/v1/timelines/home")).json()]
+    assert mention["id"] in home and boost["id"] in home
+    await alice.delete(f"/api/v1/statuses/{mention['id']}")
+    await world.run_jobs()
+    assert mention["id"] not in [s["id"] for s in (await bob.get("/api/v1/timelines/home")).json()]
+    async with world.c.db.read() as conn:
+        failed = (await conn.execute(select(jobs.c.kind, jobs.c.last_error).where(jobs.c.tenant_id == world.a.id))).all()
+    assert failed == []
