@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, not_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import utcnow
@@ -193,13 +194,18 @@ async def set_markers(conn: AsyncConnection, tid: int, account_id: int, position
     now = utcnow()
     current = await get_markers(conn, tid, account_id, list(positions))
     for name, last_read in positions.items():
-        if name in current:
-            await conn.execute(update(markers).where(
-                markers.c.tenant_id == tid, markers.c.account_id == account_id, markers.c.timeline == name)
-                .values(last_read_id=last_read, version=markers.c.version + 1, updated_at=now))
-        else:
-            await conn.execute(markers.insert().values(tenant_id=tid, account_id=account_id, timeline=name,
-                                                       last_read_id=last_read, version=1, updated_at=now))
+        if name not in current:
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(markers.insert().values(
+                        tenant_id=tid, account_id=account_id, timeline=name, last_read_id=last_read, version=1,
+                        updated_at=now))
+                continue
+            except IntegrityError:
+                pass  # another request created it first: bump that one
+        await conn.execute(update(markers).where(
+            markers.c.tenant_id == tid, markers.c.account_id == account_id, markers.c.timeline == name)
+            .values(last_read_id=last_read, version=markers.c.version + 1, updated_at=now))
     return await get_markers(conn, tid, account_id, list(positions))
 
 

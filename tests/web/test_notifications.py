@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from tests.web.test_timelines_helpers import aid, block, delete_status, follow, mute, notify, post, reblog
+from tests.world import World
+
+
+async def _notes(person, **params) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    r = await person.get("/api/v1/notifications", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_mention_follow_favourite_reblog_and_status(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    await follow(world, ann, alice, notify=True)
+    await notify(world, alice, ann, "follow")
+    sid = await post(world, bob, "hi @alice")
+    own = await post(world, alice, "alice writes")
+    await notify(world, alice, bob, "favourite", own)
+    await reblog(world, bob, own)
+    notes = await _notes(alice)
+    kinds = [n["type"] for n in notes]
+    assert kinds == ["reblog", "favourite", "mention", "follow"]
+    mention = notes[2]
+    assert mention["status"]["id"] == str(sid) and mention["account"]["id"] == bob.account_id
+    assert set(mention) >= {"id", "type", "created_at", "account", "status", "group_key"}
+    assert "status" not in notes[3]
+    # Ann subscribed to alice's posts.
+    assert [n["type"] for n in await _notes(ann)] == ["status"]
+    assert [n["type"] for n in await _notes(alice, **{"types[]": ["mention", "follow"]})] == ["mention", "follow"]
+    assert [n["type"] for n in await _notes(alice, **{"exclude_types[]": "favourite"})] == [
+        "reblog", "mention", "follow"]
+    assert [n["type"] for n in await _notes(alice, account_id=ann.account_id)] == ["follow"]
+    # A job that runs twice notifies once.
+    await notify(world, alice, bob, "favourite", own)
+    assert len(await _notes(alice)) == 4
+
+
+async def test_blocks_and_mutes_silence_notifications(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    await block(world, alice, bob)
+    await post(world, bob, "@alice are you there")
+    await mute(world, alice, ann)
+    await notify(world, alice, ann, "follow")
+    assert await _notes(alice) == []
+    await mute(world, bob, ann, hide_notifications=False)
+    await notify(world, bob, ann, "follow")
+    assert [n["type"] for n in await _notes(bob)] == ["follow"]
+
+
+async def test_show_dismiss_clear_unread_and_deleted_statuses(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    s1 = await post(world, bob, "@alice one")
+    await post(world, bob, "@alice two")
+    await notify(world, alice, bob, "follow")
+    notes = await _notes(alice)
+    assert len(notes) == 3
+    r = await alice.get("/api/v1/notifications/unread_count")
+    assert r.json() == {"count": 3}
+    r = await alice.post("/api/v1/markers", data={"notifications[last_read_id]": notes[1]["id"]})
+    assert r.status_code == 200
+    assert (await alice.get("/api/v1/notifications/unread_count")).json() == {"count": 1}
+    r = await alice.get(f"/api/v1/notifications/{notes[0]['id']}")
+    assert r.status_code == 200 and r.json()["type"] == "follow"
+    r = await alice.post(f"/api/v1/notifications/{notes[0]['id']}/dismiss")
+    assert r.status_code == 200 and r.json() == {}
+    assert (await alice.get(f"/api/v1/notifications/{notes[0]['id']}")).status_code == 404
+    await delete_status(world, bob, s1)
+    assert [n["status"]["id"] for n in await _notes(alice)] == [notes[1]["status"]["id"]]
+    assert (await alice.post("/api/v1/notifications/clear")).status_code == 200
+    assert await _notes(alice) == []
+
+
+async def test_paging(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    for i in range(4):
+        await post(world, bob, f"@alice number {i}")
+    everything = [int(n["id"]) for n in await _notes(alice)]
+    r = await alice.get("/api/v1/notifications", params={"limit": 2})
+    assert [int(n["id"]) for n in r.json()] == everything[:2]
+    assert f"max_id={everything[1]}" in r.headers["link"]
+    r = await alice.get("/api/v1/notifications", params={"min_id": everything[3], "limit": 2})
+    assert [int(n["id"]) for n in r.json()] == everything[1:3]
+
+
+async def test_grouped_notifications(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    own = await post(world, alice, "like me")
+    await notify(world, alice, bob, "favourite", own)
+    await notify(world, alice, ann, "favourite", own)
+    await post(world, bob, "@alice hello")
+    r = await alice.get("/api/v2/notifications")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    groups = body["notification_groups"]
+    assert [g["type"] for g in groups] == ["mention", "favourite"]
+    fav = groups[1]
+    assert fav["notifications_count"] == 2 and set(fav["sample_account_ids"]) == {bob.account_id, ann.account_id}
+    assert fav["status_id"] == str(own) and fav["group_key"].startswith("favourite-")
+    assert {a["id"] for a in body["accounts"]} == {bob.account_id, ann.account_id}
+    assert str(own) in {s["id"] for s in body["statuses"]}
+    r = await alice.post(f"/api/v2/notifications/{fav['group_key']}/dismiss")
+    assert r.status_code == 200
+    assert [g["type"] for g in (await alice.get("/api/v2/notifications")).json()["notification_groups"]] == [
+        "mention"]
+
+
+async def test_policy_and_requests(world: World) -> None:
+    alice = world.local_alice
+    r = await alice.get("/api/v2/notifications/policy")
+    assert r.status_code == 200
+    assert r.json()["for_not_following"] == "accept" and r.json()["summary"]["pending_requests_count"] == 0
+    r = await alice.patch("/api/v2/notifications/policy", json={"for_new_accounts": "accept"})
+    assert r.status_code == 200
+    r = await alice.patch("/api/v2/notifications/policy", json={"for_new_accounts": "filter"})
+    assert r.status_code == 422 and "error" in r.json()
+    r = await alice.patch("/api/v2/notifications/policy", json={"for_new_accounts": "sometimes"})
+    assert r.status_code == 422
+    r = await alice.get("/api/v1/notifications/policy")
+    assert r.status_code == 200 and r.json()["filter_not_following"] is False
+    r = await alice.put("/api/v1/notifications/policy", data={"filter_not_following": "false"})
+    assert r.status_code == 200
+    r = await alice.get("/api/v1/notifications/requests")
+    assert r.status_code == 200 and r.json() == []
+
+
+async def test_bad_input(world: World) -> None:
+    alice = world.local_alice
+    r = await alice.get("/api/v1/notifications", params={"types[]": "nonsense"})
+    assert r.status_code == 422 and "error" in r.json()
+    r = await alice.get("/api/v1/notifications", params={"account_id": "abc"})
+    assert r.status_code == 422
+    r = await alice.get("/api/v1/notifications/abc")
+    assert r.status_code == 404 and "error" in r.json()
+    r = await alice.post("/api/v1/notifications/123456/dismiss")
+    assert r.status_code == 404 and "error" in r.json()
+    r = await alice.post("/api/v2/notifications/ungrouped-xyz/dismiss")
+    assert r.status_code == 404
+    r = await world.anon_a.get("/api/v1/notifications")
+    assert r.status_code == 401
+    reader = await world.person(world.a, "reader", scopes="read")
+    r = await reader.post("/api/v1/notifications/clear")
+    assert r.status_code == 403 and "error" in r.json()
+    r = await alice.post("/api/v1/markers", data={"notifications[last_read_id]": "zzz"})
+    assert r.status_code == 422
+
+
+async def test_tenant_isolation(world: World) -> None:
+    alice, bob, carol = world.local_alice, world.local_bob, world.local_carol
+    await post(world, bob, "@alice for tenant a")
+    note = (await _notes(alice))[0]
+    await post(world, carol, "@alice carol has no alice on tenant b")
+    assert [n["type"] for n in await _notes(alice)] == ["mention"]
+    assert await _notes(carol) == []
+    r = await carol.get(f"/api/v1/notifications/{note['id']}")
+    assert r.status_code == 404
+    r = await carol.post(f"/api/v1/notifications/{note['id']}/dismiss")
+    assert r.status_code == 404
+    r = await world.client(world.a, carol.token).get(f"/api/v1/notifications/{note['id']}")
+    assert r.status_code == 401
+    # A notify job naming tenant b's id with tenant a's accounts creates nothing.
+    from steward.social.notifications import NewNotification, notify as notify_svc
+    made = await notify_svc(world.c, world.b.id, [NewNotification(aid(alice), aid(bob), "follow")])
+    assert made == []
+    assert (await alice.get(f"/api/v1/notifications/{note['id']}")).status_code == 200
