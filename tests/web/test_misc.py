@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from steward.core.clock import utcnow
+from steward.core.ids import new_id
+from steward.db.tables import accounts, custom_emojis, users
+from tests.schema import assert_matches
+from tests.world import World
+
+
+async def test_custom_emojis(world: World) -> None:
+    async with world.c.db.write() as conn:
+        for shortcode, domain, disabled, picker in (("blobcat", "", False, True), ("hidden", "", False, False),
+                                                    ("off", "", True, True), ("remote", "x.example", False, True)):
+            await conn.execute(custom_emojis.insert().values(
+                tenant_id=world.a.id, id=new_id(), shortcode=shortcode, domain=domain,
+                image_path=f"{world.a.id}/emojis/{shortcode}.png", category="Cats", visible_in_picker=picker,
+                disabled=disabled, created_at=utcnow()))
+    r = await world.anon_a.get("/api/v1/custom_emojis")
+    assert r.status_code == 200
+    emojis = r.json()
+    assert_matches("CustomEmoji", emojis, many=True)
+    assert [e["shortcode"] for e in emojis] == ["blobcat", "hidden"]
+    assert emojis[0]["url"] == f"http://{world.a.web_domain}/system/{world.a.id}/emojis/blobcat.png"
+    assert emojis[1]["visible_in_picker"] is False
+    assert (await world.anon_b.get("/api/v1/custom_emojis")).json() == []
+
+
+async def test_preferences(world: World) -> None:
+    r = await world.local_alice.get("/api/v1/preferences")
+    assert r.status_code == 200
+    assert_matches("Preferences", r.json())
+    assert r.json() == {"posting:default:visibility": "public", "posting:default:sensitive": False,
+                        "posting:default:language": None, "reading:expand:media": "default",
+                        "reading:expand:spoilers": False}
+    r = await world.local_alice.patch("/api/v1/accounts/update_credentials",
+                                      data={"source[privacy]": "unlisted", "source[sensitive]": "true",
+                                            "source[language]": "de"})
+    assert r.status_code == 200, r.text
+    prefs = (await world.local_alice.get("/api/v1/preferences")).json()
+    assert prefs["posting:default:visibility"] == "unlisted" and prefs["posting:default:sensitive"] is True
+    assert prefs["posting:default:language"] == "de"
+    # Bob's preferences are his own.
+    assert (await world.local_bob.get("/api/v1/preferences")).json()["posting:default:visibility"] == "public"
+    assert (await world.anon_a.get("/api/v1/preferences")).status_code == 401
+    carol_on_a = world.client(world.a, world.local_carol.token)
+    assert (await carol_on_a.get("/api/v1/preferences")).status_code == 401
+
+
+async def test_announcements_are_empty(world: World) -> None:
+    r = await world.local_alice.get("/api/v1/announcements")
+    assert r.status_code == 200 and r.json() == []
+    r = await world.local_alice.post("/api/v1/announcements/123/dismiss")
+    assert r.status_code == 404 and "error" in r.json()
+    r = await world.local_alice.put("/api/v1/announcements/123/reactions/%F0%9F%91%8D")
+    assert r.status_code == 404
+    r = await world.local_alice.get("/api/v1/announcements", params={"with_dismissed": "perhaps"})
+    assert r.status_code == 422
+
+
+async def test_directory(world: World) -> None:
+    now = utcnow()
+    async with world.c.db.write() as conn:
+        await conn.execute(update(accounts).where(accounts.c.tenant_id == world.a.id,
+                                                  accounts.c.id == int(world.local_bob.account_id))
+                           .values(last_status_at=now))
+        await conn.execute(update(accounts).where(accounts.c.tenant_id == world.a.id,
+                                                  accounts.c.id == int(world.local_alice.account_id))
+                           .values(last_status_at=now - timedelta(days=1)))
+        await conn.execute(update(accounts).where(accounts.c.tenant_id == world.a.id,
+                                                  accounts.c.id == int(world.admin_ann.account_id))
+                           .values(discoverable=False))
+        await conn.execute(accounts.insert().values(
+            tenant_id=world.a.id, id=new_id(), username="far", username_lower="far", domain="remote.example",
+            discoverable=True, created_at=now, updated_at=now))
+    r = await world.anon_a.get("/api/v1/directory", params={"local": "true"})
+    assert r.status_code == 200
+    assert_matches("Account", r.json(), many=True)
+    assert [a["username"] for a in r.json()] == ["bob", "alice"]
+    r = await world.anon_a.get("/api/v1/directory", params={"order": "new"})
+    assert [a["acct"] for a in r.json()] == ["far@remote.example", "bob", "alice"]
+    r = await world.anon_a.get("/api/v1/directory", params={"order": "new", "offset": 1, "limit": 1})
+    assert [a["acct"] for a in r.json()] == ["bob"]
+    # A disabled user drops out of the directory.
+    async with world.c.db.write() as conn:
+        await conn.execute(update(users).where(users.c.tenant_id == world.a.id,
+                                               users.c.account_id == int(world.local_bob.account_id))
+                           .values(disabled=True))
+    r = await world.anon_a.get("/api/v1/directory", params={"local": "true"})
+    assert [a["username"] for a in r.json()] == ["alice"]
+    r = await world.anon_b.get("/api/v1/directory")
+    assert sorted(a["username"] for a in r.json()) == ["carol", "mike"]
+    for bad in ({"order": "random"}, {"limit": "many"}, {"local": "perhaps"}):
+        r = await world.anon_a.get("/api/v1/directory", params=bad)
+        assert r.status_code == 422 and "error" in r.json(), bad
+
+
+async def test_trends_are_empty(world: World) -> None:
+    for path in ("/api/v1/trends", "/api/v1/trends/tags", "/api/v1/trends/statuses", "/api/v1/trends/links"):
+        r = await world.anon_a.get(path)
+        assert r.status_code == 200 and r.json() == [], path
+    r = await world.anon_a.get("/api/v1/trends/tags", params={"limit": "x"})
+    assert r.status_code == 422
