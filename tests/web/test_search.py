@@ -1,0 +1,193 @@
+"""Search (v2 and account search), hashtags (show, follow, followed tags)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.schema import assert_matches
+from tests.world import Person, World
+
+
+async def _post(p: Person, text: str, visibility: str = "public") -> dict[str, Any]:
+    r = await p.post("/api/v1/statuses", data={"status": text, "visibility": visibility})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_account_search(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    await bob.patch("/api/v1/accounts/update_credentials", data={"display_name": "Robert Tables"})
+    al = await world.person(world.a, "al")
+    await world.person(world.a, "al_x")
+    r = await alice.get("/api/v1/accounts/search", params={"q": "BO"})
+    assert r.status_code == 200
+    assert_matches("Account", r.json(), many=True)
+    assert [a["id"] for a in r.json()] == [bob.account_id]
+    # A word of the display name, and a handle with this server's domain.
+    assert [a["id"] for a in (await alice.get("/api/v1/accounts/search", params={"q": "tab"})).json()] == [
+        bob.account_id]
+    r = await alice.get("/api/v1/accounts/search", params={"q": f"@bob@{world.a.domain}"})
+    assert [a["id"] for a in r.json()] == [bob.account_id]
+    # Exact handle first; `_` is a literal, not a wildcard.
+    r = await bob.get("/api/v1/accounts/search", params={"q": "AL"})
+    assert r.json()[0]["id"] == al.account_id
+    assert {a["username"] for a in r.json()} == {"al", "alice", "al_x"}
+    r = await bob.get("/api/v1/accounts/search", params={"q": "al_"})
+    assert [a["username"] for a in r.json()] == ["al_x"]
+    r = await bob.get("/api/v1/accounts/search", params={"q": "a", "limit": 1})
+    assert len(r.json()) == 1
+    # following=true keeps only accounts I follow.
+    await bob.post(f"/api/v1/accounts/{alice.account_id}/follow")
+    r = await bob.get("/api/v1/accounts/search", params={"q": "al", "following": "true"})
+    assert [a["id"] for a in r.json()] == [alice.account_id]
+    # Blocked either way: not found.
+    await alice.post(f"/api/v1/accounts/{bob.account_id}/block")
+    assert (await bob.get("/api/v1/accounts/search", params={"q": "alice"})).json() == []
+    assert (await alice.get("/api/v1/accounts/search", params={"q": "bob"})).json() == []
+    assert (await alice.get("/api/v1/accounts/search", params={"q": ""})).json() == []
+    r = await alice.get("/api/v1/accounts/search", params={"q": "a", "limit": "many"})
+    assert r.status_code == 422 and "error" in r.json()
+    assert (await world.anon_a.get("/api/v1/accounts/search", params={"q": "a"})).status_code == 401
+
+
+async def test_v2_search_accounts_hashtags_statuses(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    public = await _post(alice, "Gardening notes about #Tomatoes and compost")
+    await _post(alice, "A private remark on compost", "private")
+    await _post(bob, "Nothing relevant #tomatoseeds")
+    r = await bob.get("/api/v2/search", params={"q": "compost"})
+    assert r.status_code == 200
+    body = r.json()
+    assert_matches("Search", body)
+    assert [s["id"] for s in body["statuses"]] == [public["id"]]
+    # Alice finds her own private post as well, newest first.
+    r = await alice.get("/api/v2/search", params={"q": "compost", "type": "statuses"})
+    statuses = r.json()["statuses"]
+    assert len(statuses) == 2 and statuses[1]["id"] == public["id"]
+    assert r.json()["accounts"] == [] and r.json()["hashtags"] == []
+    r = await alice.get("/api/v2/search", params={"q": "compost", "type": "statuses", "account_id": bob.account_id})
+    assert r.json()["statuses"] == []
+
+    r = await bob.get("/api/v2/search", params={"q": "#tomato", "type": "hashtags"})
+    tags = r.json()["hashtags"]
+    assert_matches("Tag", tags, many=True)
+    assert [t["name"] for t in tags] == ["tomatoes", "tomatoseeds"]
+    assert tags[0]["following"] is False and sum(int(d["uses"]) for d in tags[0]["history"]) == 1
+    assert len(tags[0]["history"]) == 7
+
+    r = await bob.get("/api/v2/search", params={"q": "ali", "type": "accounts"})
+    assert [a["id"] for a in r.json()["accounts"]] == [alice.account_id]
+
+    # An account that opted out of indexing: its public posts are found only by those it concerns.
+    await alice.patch("/api/v1/accounts/update_credentials", data={"indexable": "false"})
+    assert (await bob.get("/api/v2/search", params={"q": "compost"})).json()["statuses"] == []
+    assert len((await alice.get("/api/v2/search", params={"q": "compost"})).json()["statuses"]) == 2
+    # ...unless the searcher favourited it.
+    await bob.post(f"/api/v1/statuses/{public['id']}/favourite")
+    r = await bob.get("/api/v2/search", params={"q": "compost"})
+    assert [s["id"] for s in r.json()["statuses"]] == [public["id"]]
+
+
+async def test_v2_search_resolves_local_urls(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    status = await _post(alice, "Look at this")
+    secret = await _post(alice, "For followers", "private")
+    base = f"http://{world.a.web_domain}"
+    for url in (f"{base}/@alice", f"{base}/users/alice"):
+        r = await bob.get("/api/v2/search", params={"q": url, "resolve": "true"})
+        assert [a["id"] for a in r.json()["accounts"]] == [alice.account_id], url
+        assert r.json()["statuses"] == []
+    for url in (f"{base}/@alice/{status['id']}", f"{base}/users/alice/statuses/{status['id']}"):
+        r = await bob.get("/api/v2/search", params={"q": url, "resolve": "true"})
+        assert [s["id"] for s in r.json()["statuses"]] == [status["id"]], url
+    # Not visible to bob, wrong author, or another server: nothing.
+    for url in (f"{base}/@alice/{secret['id']}", f"{base}/@bob/{status['id']}", "https://elsewhere.example/@alice"):
+        r = await bob.get("/api/v2/search", params={"q": url, "resolve": "true"})
+        assert r.json() == {"accounts": [], "statuses": [], "hashtags": []}, url
+    r = await alice.get("/api/v2/search", params={"q": f"{base}/@alice/{secret['id']}", "resolve": "true"})
+    assert [s["id"] for s in r.json()["statuses"]] == [secret["id"]]
+
+
+async def test_v2_search_bad_input_and_anonymous(world: World) -> None:
+    alice = world.local_alice
+    await _post(alice, "An anonymous reader cannot find words")
+    assert (await alice.get("/api/v2/search")).status_code == 400
+    r = await alice.get("/api/v2/search", params={"q": " "})
+    assert r.status_code == 400 and "error" in r.json()
+    r = await alice.get("/api/v2/search", params={"q": "x", "type": "people"})
+    assert r.status_code == 422 and "error" in r.json()
+    r = await alice.get("/api/v2/search", params={"q": "x", "limit": "ten"})
+    assert r.status_code == 422
+    r = await alice.get("/api/v2/search", params={"q": "x", "account_id": "me"})
+    assert r.status_code == 422
+    r = await world.anon_a.get("/api/v2/search", params={"q": "alice", "offset": 5})
+    assert r.status_code == 401 and "error" in r.json()
+    r = await world.anon_a.get("/api/v2/search", params={"q": "alice", "resolve": "true"})
+    assert r.status_code == 401
+    r = await world.anon_a.get("/api/v2/search", params={"q": "anonymous"})
+    assert r.status_code == 200 and r.json()["statuses"] == []
+    r = await world.anon_a.get("/api/v2/search", params={"q": "alice"})
+    assert [a["username"] for a in r.json()["accounts"]] == ["alice"]
+    limited = await world.person(world.a, "limited", scopes="read:accounts")
+    assert (await limited.get("/api/v2/search", params={"q": "a"})).status_code == 403
+    assert (await limited.get("/api/v1/accounts/search", params={"q": "a"})).status_code == 200
+    r = await alice.get("/api/v1/search", params={"q": "alice"})
+    assert r.status_code == 410 and "error" in r.json()
+
+
+async def test_search_tenant_isolation(world: World) -> None:
+    alice, carol = world.local_alice, world.local_carol
+    status = await _post(alice, "tenant secret words #onlyona")
+    r = await carol.get("/api/v2/search", params={"q": "secret"})
+    assert r.json() == {"accounts": [], "statuses": [], "hashtags": []}
+    assert (await carol.get("/api/v2/search", params={"q": "alice"})).json()["accounts"] == []
+    assert (await carol.get("/api/v2/search", params={"q": "onlyona"})).json()["hashtags"] == []
+    assert (await carol.get("/api/v1/accounts/search", params={"q": "alice"})).json() == []
+    r = await carol.get("/api/v2/search", params={"q": f"http://{world.a.web_domain}/@alice/{status['id']}",
+                                                  "resolve": "true"})
+    assert r.json()["statuses"] == [] and r.json()["accounts"] == []
+    carol_on_a = world.client(world.a, carol.token)
+    assert (await carol_on_a.get("/api/v2/search", params={"q": "secret"})).status_code == 401
+
+
+async def test_hashtags_show_follow_unfollow(world: World) -> None:
+    alice, carol = world.local_alice, world.local_carol
+    await _post(world.local_bob, "Hello #Python")
+    r = await alice.get("/api/v1/tags/python")
+    assert r.status_code == 200
+    tag = r.json()
+    assert_matches("Tag", tag)
+    assert tag["name"] == "python" and tag["following"] is False and tag["id"]
+    assert tag["url"] == f"http://{world.a.web_domain}/tags/python"
+    assert int(tag["history"][0]["uses"]) == 1 and int(tag["history"][0]["accounts"]) == 1
+    # Anonymous: no `following`; a hashtag nobody used yet still has an answer.
+    assert "following" not in (await world.anon_a.get("/api/v1/tags/Python")).json()
+    fresh = (await world.anon_a.get("/api/v1/tags/neverused")).json()
+    assert fresh["id"] == "" and fresh["name"] == "neverused"
+
+    r = await alice.post("/api/v1/tags/Python/follow")
+    assert r.status_code == 200 and r.json()["following"] is True and r.json()["id"] == tag["id"]
+    r = await alice.post("/api/v1/tags/brandnew/follow")
+    assert r.json()["following"] is True and r.json()["id"]
+    await alice.post("/api/v1/tags/python/follow")
+    r = await alice.get("/api/v1/followed_tags")
+    assert [t["name"] for t in r.json()] == ["brandnew", "python"]
+    assert all(t["following"] for t in r.json())
+    r = await alice.get("/api/v1/followed_tags", params={"limit": 1})
+    assert [t["name"] for t in r.json()] == ["brandnew"] and 'rel="next"' in r.headers["link"]
+    r = await alice.post("/api/v1/tags/python/unfollow")
+    assert r.json()["following"] is False
+    assert [t["name"] for t in (await alice.get("/api/v1/followed_tags")).json()] == ["brandnew"]
+    assert (await world.local_bob.get("/api/v1/tags/brandnew")).json()["following"] is False
+
+    # Bad names are 404; scopes are checked; tenant b has its own hashtags.
+    for bad in ("no-dash", "123", "%23python"):
+        r = await alice.get(f"/api/v1/tags/{bad}")
+        assert r.status_code == 404 and "error" in r.json(), bad
+        assert (await alice.post(f"/api/v1/tags/{bad}/follow")).status_code == 404
+    reader = await world.person(world.a, "reader", scopes="read")
+    assert (await reader.post("/api/v1/tags/python/follow")).status_code == 403
+    assert (await world.anon_a.post("/api/v1/tags/python/follow")).status_code == 401
+    r = await carol.get("/api/v1/tags/brandnew")
+    assert r.json()["id"] == "" and r.json()["following"] is False
+    assert (await carol.get("/api/v1/followed_tags")).json() == []
