@@ -5,7 +5,8 @@ transaction)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
@@ -54,13 +55,11 @@ class StatusDraft:
     poll_sent: bool = False
     idempotency_key: str | None = None
     application_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
 
 
 def draft_from_params(tenant: Tenant, params: Params, *, idempotency_key: str | None = None,
                       application_id: int | None = None) -> StatusDraft:
-    if params.raw("scheduled_at") not in (None, ""):
-        raise ApiError(422, "Validation failed: scheduled posts are not supported on this server yet")
     visibility = params.str("visibility", max_len=16)
     if visibility is not None and visibility not in VISIBILITIES:
         raise ApiError(422, "Validation failed: Visibility is not a valid visibility",
@@ -82,10 +81,21 @@ def draft_from_params(tenant: Tenant, params: Params, *, idempotency_key: str | 
         poll_sent="poll" in params,
         idempotency_key=idempotency_key or None,
         application_id=application_id,
+        scheduled_at=parse_timestamp(params.str("scheduled_at", max_len=64) or None),
     )
 
 
-def _check_body(tenant: Tenant, draft: StatusDraft, has_media: bool) -> None:
+def parse_timestamp(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ApiError(422, "Validation failed: scheduled_at is not a valid timestamp") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def check_body(tenant: Tenant, draft: StatusDraft, has_media: bool) -> None:
     limit = int(tenant.setting("max_toot_chars", 500))
     if counted_length(draft.text) + len(draft.spoiler_text) > limit:
         raise ApiError(422, f"Validation failed: Text character limit of {limit} exceeded",
@@ -107,7 +117,7 @@ async def insert_or_skip(conn: AsyncConnection, table: Any, values: dict[str, An
     return bool(result.rowcount)
 
 
-async def _usable_media(conn: AsyncConnection, tenant: Tenant, me: Account, ids: list[int],
+async def usable_media(conn: AsyncConnection, tenant: Tenant, me: Account, ids: list[int],
                         current_status_id: int | None = None) -> list[int]:
     """The author's own attachments that are free to use (unattached, attached to a
     status the author deleted, or already on the status being edited), in order."""
@@ -185,8 +195,8 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
                     idempotency_keys.c.tenant_id == tenant.id, idempotency_keys.c.account_id == me.id,
                     idempotency_keys.c.key == draft.idempotency_key))).scalar_one()
                 return await load_status(conn, tenant.id, earlier)
-        media_ids = await _usable_media(conn, tenant, me, draft.media_ids or [])
-        _check_body(tenant, draft, bool(media_ids))
+        media_ids = await usable_media(conn, tenant, me, draft.media_ids or [])
+        check_body(tenant, draft, bool(media_ids))
         parent = None
         if draft.in_reply_to_id is not None:
             parent = await get_visible(conn, tenant.id, me.id, draft.in_reply_to_id)
@@ -260,11 +270,11 @@ async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int,
             raise not_found()
         current_media = await _media_ids_of(conn, tenant.id, status.id)
         media_ids = (current_media if draft.media_ids is None
-                     else await _usable_media(conn, tenant, me, draft.media_ids, status.id))
+                     else await usable_media(conn, tenant, me, draft.media_ids, status.id))
         has_poll_after = draft.poll is not None or (not draft.poll_sent and status.poll_id is not None)
         check = StatusDraft(text=draft.text, spoiler_text=draft.spoiler_text,
                             poll=draft.poll or (PollDraft([], 0) if has_poll_after else None))
-        _check_body(tenant, check, bool(media_ids))
+        check_body(tenant, check, bool(media_ids))
         edited_before = (await conn.execute(select(status_edits.c.id).where(
             status_edits.c.tenant_id == tenant.id, status_edits.c.status_id == status.id).limit(1))).first()
         if edited_before is None:

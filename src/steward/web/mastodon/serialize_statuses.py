@@ -316,3 +316,32 @@ async def edits_to_api(c: Container, conn: AsyncConnection, tenant: Tenant, stat
         "media_attachments": [media[int(i)] for i in (e.media_ids or []) if int(i) in media],
         "emojis": [],
     } for e in edits]
+
+
+async def scheduled_to_api(c: Container, conn: AsyncConnection, tenant: Tenant,
+                           rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ScheduledStatus entities (rows as mappings), with their media in one query."""
+    base = c.base_url(tenant)
+    wanted = {int(m) for r in rows for m in (r["media_ids"] or [])}
+    media: dict[int, dict[str, Any]] = {}
+    if wanted:
+        media_rows = (await conn.execute(select(media_attachments).where(
+            media_attachments.c.tenant_id == tenant.id, media_attachments.c.id.in_(wanted)))).all()
+        media = {r.id: media_to_api(base, from_row(MediaAttachment, r)) for r in media_rows}
+    out = []
+    for r in rows:
+        p = r["params"]
+        media_ids = [str(m) for m in (r["media_ids"] or [])]
+        out.append({
+            "id": str(r["id"]),
+            "scheduled_at": iso(r["scheduled_at"]),
+            "params": {
+                "text": p.get("text") or "", "spoiler_text": p.get("spoiler_text") or None,
+                "sensitive": p.get("sensitive"), "language": p.get("language"),
+                "visibility": p.get("visibility") or "public", "in_reply_to_id": p.get("in_reply_to_id"),
+                "poll": p.get("poll"), "media_ids": media_ids or None, "idempotency": p.get("idempotency"),
+                "application_id": p.get("application_id") or 0, "scheduled_at": None, "with_rate_limit": False,
+            },
+            "media_attachments": [media[int(m)] for m in media_ids if int(m) in media],
+        })
+    return out

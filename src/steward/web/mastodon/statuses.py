@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from steward.core.errors import ApiError
 from steward.model.entities import Status
+from steward.social import scheduled_statuses as scheduled
 from steward.social import status_actions as actions
 from steward.social.status_queries import account_statuses, context
 from steward.social.status_visibility import filter_visible, get_visible
@@ -22,7 +23,13 @@ from steward.social.statuses import (
 )
 from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.mastodon.serialize_accounts import account_to_api
-from steward.web.mastodon.serialize_statuses import edits_to_api, load_statuses, render_status, render_statuses
+from steward.web.mastodon.serialize_statuses import (
+    edits_to_api,
+    load_statuses,
+    render_status,
+    render_statuses,
+    scheduled_to_api,
+)
 
 
 def _viewer(ctx: Ctx) -> int | None:
@@ -38,6 +45,10 @@ async def _render(ctx: Ctx, status: Status) -> dict[str, Any]:
 async def create(ctx: Ctx) -> Any:
     draft = draft_from_params(ctx.tenant, ctx.params, idempotency_key=ctx.request.headers.get("idempotency-key"),
                               application_id=ctx.token.app_id if ctx.token else None)
+    if draft.scheduled_at is not None:
+        row = await scheduled.schedule(ctx.c, ctx.tenant, ctx.me, ctx.user, draft)
+        async with ctx.c.db.read() as conn:
+            return (await scheduled_to_api(ctx.c, conn, ctx.tenant, [row]))[0]
     status = await create_status(ctx.c, ctx.tenant, ctx.me, ctx.user, draft)
     return await _render(ctx, status)
 
