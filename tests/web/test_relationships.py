@@ -283,3 +283,15 @@ async def test_tenant_isolation(world: World) -> None:
     r = await world.anon_b.get(f"/api/v1/accounts/{alice.account_id}/following")
     assert r.status_code == 404
     assert (await carol.post(f"/api/v1/follow_requests/{alice.account_id}/authorize")).status_code == 404
+
+
+async def test_follow_notifications_are_delivered(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    await alice.post(f"/api/v1/accounts/{bob.account_id}/follow")
+    await ann.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+    await alice.post(f"/api/v1/accounts/{ann.account_id}/follow")
+    await world.run_jobs()
+    r = await bob.get("/api/v1/notifications")
+    assert [(n["type"], n["account"]["id"]) for n in r.json()] == [("follow", alice.account_id)]
+    r = await ann.get("/api/v1/notifications")
+    assert [(n["type"], n["account"]["id"]) for n in r.json()] == [("follow_request", alice.account_id)]
