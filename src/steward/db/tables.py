@@ -256,6 +256,15 @@ tag_follows = _tenant_pk(
     extra=(UniqueConstraint("tenant_id", "account_id", "tag_id", name="uq_tag_follows"),),
 )
 
+# Hashtags an account shows on its profile (Mastodon's FeaturedTag); counts are read from status_tags.
+featured_tags = _tenant_pk(
+    "featured_tags",
+    Column("account_id", BigInteger, nullable=False),
+    Column("tag_id", BigInteger, nullable=False),
+    Column("created_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "account_id", "tag_id", name="uq_featured_tags"),),
+)
+
 
 def _account_pair(name: str, *cols: Column, target: str = "target_account_id") -> Table:  # type: ignore[type-arg]
     return _tenant_pk(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:06:43.887651
+Create Date: 2026-11-29 21:16:45.975218
 """
 
 from __future__ import annotations
@@ -194,6 +194,16 @@ def upgrade() -> None:
     with op.batch_alter_table("favourites", schema=None) as batch_op:
         batch_op.create_index("ix_favourites_target", ["tenant_id", "status_id", "id"], unique=False)
 
+    op.create_table(
+        "featured_tags",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("tag_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_featured_tags")),
+        sa.UniqueConstraint("tenant_id", "account_id", "tag_id", name="uq_featured_tags"),
+    )
     op.create_table(
         "filter_keywords",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
@@ -790,6 +800,7 @@ def downgrade() -> None:
     op.drop_table("filters")
     op.drop_table("filter_statuses")
     op.drop_table("filter_keywords")
+    op.drop_table("featured_tags")
     with op.batch_alter_table("favourites", schema=None) as batch_op:
         batch_op.drop_index("ix_favourites_target")
 
