@@ -1,6 +1,18 @@
 from __future__ import annotations
 
-from tests.web.test_timelines_helpers import aid, block, delete_status, follow, mute, notify, post, reblog
+from steward.social.notifications import NewNotification
+from steward.social.notifications import notify as notify_svc
+from tests.web.test_timelines_helpers import (
+    aid,
+    block,
+    delete_status,
+    favourite,
+    follow,
+    mute,
+    notify,
+    post,
+    reblog,
+)
 from tests.world import World
 
 
@@ -12,11 +24,10 @@ async def _notes(person, **params) -> list[dict]:  # type: ignore[no-untyped-def
 
 async def test_mention_follow_favourite_reblog_and_status(world: World) -> None:
     alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
-    await follow(world, ann, alice, notify=True)
-    await notify(world, alice, ann, "follow")
+    await follow(world, ann, alice, notify=True)  # the follow service queues the "follow" notification
     sid = await post(world, bob, "hi @alice")
     own = await post(world, alice, "alice writes")
-    await notify(world, alice, bob, "favourite", own)
+    await favourite(world, bob, own)
     await reblog(world, bob, own)
     notes = await _notes(alice)
     kinds = [n["type"] for n in notes]
@@ -159,7 +170,6 @@ async def test_tenant_isolation(world: World) -> None:
     r = await world.client(world.a, carol.token).get(f"/api/v1/notifications/{note['id']}")
     assert r.status_code == 401
     # A notify job naming tenant b's id with tenant a's accounts creates nothing.
-    from steward.social.notifications import NewNotification, notify as notify_svc
     made = await notify_svc(world.c, world.b.id, [NewNotification(aid(alice), aid(bob), "follow")])
     assert made == []
     assert (await alice.get(f"/api/v1/notifications/{note['id']}")).status_code == 200

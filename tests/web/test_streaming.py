@@ -29,7 +29,9 @@ async def port(app: Any) -> AsyncIterator[int]:
     config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_ping_interval=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    for _ in range(500):
+        if server.started:
+            break
         await asyncio.sleep(0.01)
     try:
         yield sock.getsockname()[1]
@@ -52,8 +54,8 @@ def _ws(port: int, person: Person | None, query: str = "", *, token: str | None 
                    subprotocols=subprotocols, open_timeout=5)  # type: ignore[arg-type]
 
 
-async def _next(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
-    return orjson.loads(await asyncio.wait_for(ws.recv(), timeout))
+async def _next(ws: ClientConnection, wait: float = 5.0) -> dict[str, Any]:
+    return orjson.loads(await asyncio.wait_for(ws.recv(), wait))
 
 
 async def _nothing(ws: ClientConnection, wait: float = 0.5) -> None:
@@ -151,7 +153,7 @@ async def _sse_lines(response: httpx.Response) -> AsyncIterator[str]:
         yield line
 
 
-async def _sse_event(lines: AsyncIterator[str], timeout: float = 5.0) -> tuple[str, str]:
+async def _sse_event(lines: AsyncIterator[str], wait: float = 5.0) -> tuple[str, str]:
     async def read() -> tuple[str, str]:
         name = ""
         async for line in lines:
@@ -161,7 +163,7 @@ async def _sse_event(lines: AsyncIterator[str], timeout: float = 5.0) -> tuple[s
                 return name, line[6:]
         raise AssertionError("stream ended")
 
-    return await asyncio.wait_for(read(), timeout)
+    return await asyncio.wait_for(read(), wait)
 
 
 def _sse_client(port: int, person: Person | None, tenant: Any = None, token: str | None = None) -> httpx.AsyncClient:

@@ -1,7 +1,7 @@
 """Helpers shared by the timeline, notification and streaming tests: posting
 (through POST /api/v1/statuses when that route exists, else by writing the rows
-the statuses service writes and queueing the same `status.distribute` job) and
-relationships written directly."""
+the statuses service writes and queueing the same `status.distribute` job),
+boosts, favourites and relationships through the client API."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from steward.core.clock import utcnow
 from steward.core.ids import new_id
-from steward.db.tables import accounts, blocks, follows, mentions, mutes, status_tags, statuses, tags
+from steward.db.tables import accounts, mentions, status_tags, statuses, tags
 from steward.jobs.queue import enqueue
 from steward.web.routes import all_routes
 from tests.world import Person, World
@@ -76,45 +76,41 @@ async def _insert(world: World, person: Person, text: str, visibility: str, in_r
 
 
 async def reblog(world: World, person: Person, original_id: int) -> int:
-    tid = person.tenant.id
-    sid = new_id()
-    async with world.c.db.write() as conn:
-        await conn.execute(statuses.insert().values(
-            tenant_id=tid, id=sid, account_id=aid(person), uri=f"https://{person.tenant.domain}/s/{sid}/activity",
-            visibility="public", reblog_of_id=original_id, local=True, created_at=utcnow()))
-        await enqueue(conn, "status.distribute", {"tenant_id": tid, "status_id": sid}, tenant_id=tid)
+    r = await person.post(f"/api/v1/statuses/{original_id}/reblog")
+    assert r.status_code == 200, r.text
     await world.run_jobs()
-    return sid
+    return int(r.json()["id"])
+
+
+async def favourite(world: World, person: Person, status_id: int) -> None:
+    r = await person.post(f"/api/v1/statuses/{status_id}/favourite")
+    assert r.status_code == 200, r.text
+    await world.run_jobs()
 
 
 async def delete_status(world: World, person: Person, sid: int) -> None:
-    tid = person.tenant.id
-    async with world.c.db.write() as conn:
-        await conn.execute(statuses.update().where(statuses.c.tenant_id == tid, statuses.c.id == sid)
-                           .values(deleted_at=utcnow()))
-        await enqueue(conn, "status.removed", {"tenant_id": tid, "status_id": sid, "account_id": aid(person)},
-                      tenant_id=tid)
+    r = await person.delete(f"/api/v1/statuses/{sid}")
+    assert r.status_code == 200, r.text
     await world.run_jobs()
 
 
-async def _pair(world: World, table: object, who: Person, target: Person, **extra: object) -> None:
-    async with world.c.db.write() as conn:
-        await conn.execute(table.insert().values(  # type: ignore[attr-defined]
-            tenant_id=who.tenant.id, id=new_id(), account_id=aid(who), target_account_id=aid(target),
-            created_at=utcnow(), **extra))
+async def _act(world: World, who: Person, target: Person, action: str, **data: object) -> None:
+    r = await who.post(f"/api/v1/accounts/{target.account_id}/{action}", json=data)
+    assert r.status_code == 200, r.text
+    await world.run_jobs()
 
 
 async def follow(world: World, who: Person, target: Person, *, notify: bool = False,
                  show_reblogs: bool = True) -> None:
-    await _pair(world, follows, who, target, notify=notify, show_reblogs=show_reblogs)
+    await _act(world, who, target, "follow", notify=notify, reblogs=show_reblogs)
 
 
 async def block(world: World, who: Person, target: Person) -> None:
-    await _pair(world, blocks, who, target)
+    await _act(world, who, target, "block")
 
 
 async def mute(world: World, who: Person, target: Person, *, hide_notifications: bool = True) -> None:
-    await _pair(world, mutes, who, target, hide_notifications=hide_notifications)
+    await _act(world, who, target, "mute", notifications=hide_notifications)
 
 
 async def notify(world: World, recipient: Person, sender: Person, kind: str, status_id: int | None = None) -> None:
