@@ -246,3 +246,21 @@ def test_tenant_key_refuses_escapes() -> None:
     for bad in ("7/../8/media/1/original.jpg", "8/media/1/original.jpg", "7//x", "7/./x", "7", "70/x",
                 "7/media/..", "7/a\\..\\b"):
         assert _tenant_key(7, bad) is None, bad
+
+
+async def test_avatar_and_header_through_update_credentials(world: World) -> None:
+    r = await world.local_alice.patch("/api/v1/accounts/update_credentials", files={
+        "avatar": ("me.jpg", jpeg_with_exif(900, 600), "image/jpeg"),
+        "header": ("h.png", png_bytes(3000, 1200, "RGB"), "image/png")})
+    assert r.status_code == 200, r.text
+    account = r.json()
+    assert account["avatar"].startswith(f"http://{world.a.web_domain}/system/{world.a.id}/accounts/")
+    avatar = await world.anon_a.get(account["avatar"].split(world.a.web_domain, 1)[1])
+    assert avatar.status_code == 200 and Image.open(io.BytesIO(avatar.content)).size == (400, 400)
+    assert b"SecretCam" not in avatar.content
+    header = await world.anon_a.get(account["header"].split(world.a.web_domain, 1)[1])
+    assert Image.open(io.BytesIO(header.content)).size == (1500, 500)
+    assert (await world.anon_b.get(account["avatar"].split(world.a.web_domain, 1)[1])).status_code == 404
+    r = await world.local_alice.patch("/api/v1/accounts/update_credentials",
+                                      files={"avatar": ("x.jpg", b"not an image", "image/jpeg")})
+    assert r.status_code == 422 and "error" in r.json()

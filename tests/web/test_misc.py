@@ -35,7 +35,7 @@ async def test_preferences(world: World) -> None:
     assert_matches("Preferences", r.json())
     assert r.json() == {"posting:default:visibility": "public", "posting:default:sensitive": False,
                         "posting:default:language": None, "reading:expand:media": "default",
-                        "reading:expand:spoilers": False}
+                        "reading:expand:spoilers": False, "reading:autoplay:gifs": True}
     r = await world.local_alice.patch("/api/v1/accounts/update_credentials",
                                       data={"source[privacy]": "unlisted", "source[sensitive]": "true",
                                             "source[language]": "de"})

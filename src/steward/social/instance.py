@@ -194,4 +194,5 @@ def preferences(user: User | None) -> dict[str, Any]:
         "posting:default:language": settings.get("default_language") or None,
         "reading:expand:media": expand_media if expand_media in {"default", "show_all", "hide_all"} else "default",
         "reading:expand:spoilers": bool(settings.get("expand_spoilers", False)),
+        "reading:autoplay:gifs": bool(settings.get("autoplay_gifs", True)),
     }
