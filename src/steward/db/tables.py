@@ -551,6 +551,40 @@ domain_allows = _tenant_pk(
     extra=(UniqueConstraint("tenant_id", "domain", name="uq_domain_allows_domain"),),
 )
 
+announcements = _tenant_pk(
+    "announcements",
+    Column("text", Text, nullable=False),
+    Column("content", Text, nullable=False, default=""),
+    Column("starts_at", TS),
+    Column("ends_at", TS),
+    Column("all_day", Boolean, nullable=False, default=False),
+    Column("published", Boolean, nullable=False, default=False),
+    Column("published_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+announcement_dismissals = Table(
+    "announcement_dismissals",
+    metadata,
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("announcement_id", BigInteger, nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "announcement_id", "account_id"),
+)
+
+announcement_reactions = Table(
+    "announcement_reactions",
+    metadata,
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("announcement_id", BigInteger, nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    # A unicode emoji or a local custom emoji's shortcode.
+    Column("name", String(128), nullable=False),
+    Column("created_at", TS, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "announcement_id", "account_id", "name"),
+)
+
 # Provider-level: the durable job queue. `tenant_id` is informational (which
 # tenant a job works for), not a key.
 jobs = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:16:45.975218
+Create Date: 2026-11-29 21:17:09.150712
 """
 
 from __future__ import annotations
@@ -101,6 +101,39 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.create_index("ix_accounts_uri", ["tenant_id", "uri"], unique=False)
 
+    op.create_table(
+        "announcement_dismissals",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("announcement_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "announcement_id", "account_id", name=op.f("pk_announcement_dismissals")),
+    )
+    op.create_table(
+        "announcement_reactions",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("announcement_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "announcement_id", "account_id", "name", name=op.f("pk_announcement_reactions")
+        ),
+    )
+    op.create_table(
+        "announcements",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("all_day", sa.Boolean(), nullable=False),
+        sa.Column("published", sa.Boolean(), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_announcements")),
+    )
     op.create_table(
         "blocks",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
@@ -820,6 +853,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_blocks_target")
 
     op.drop_table("blocks")
+    op.drop_table("announcements")
+    op.drop_table("announcement_reactions")
+    op.drop_table("announcement_dismissals")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index("ix_accounts_uri")
 
