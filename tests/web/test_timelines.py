@@ -216,3 +216,31 @@ async def test_tenant_isolation(world: World) -> None:
     async with world.c.db.read() as conn:
         row = (await conn.execute(select(statuses.c.tenant_id).where(statuses.c.id == secret))).scalar()
     assert row == world.a.id
+
+
+async def test_content_filters_apply_to_timelines_and_notifications(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    await follow(world, alice, bob)
+    r = await alice.post("/api/v2/filters", json={"title": "no spoilers", "context": ["home", "notifications"],
+                                                  "filter_action": "hide",
+                                                  "keywords_attributes": [{"keyword": "spoiler"}]})
+    assert r.status_code == 200, r.text
+    r = await alice.post("/api/v2/filters", json={"title": "careful", "context": ["home", "public"],
+                                                  "filter_action": "warn",
+                                                  "keywords_attributes": [{"keyword": "weather"}]})
+    assert r.status_code == 200, r.text
+    hidden = await post(world, bob, "big spoiler ahead @alice")
+    warned = await post(world, bob, "the weather is odd")
+    plain = await post(world, bob, "nothing special")
+    r = await alice.get("/api/v1/timelines/home")
+    got = {int(s["id"]): s for s in r.json()}
+    assert hidden not in got and warned in got and plain in got
+    assert got[warned]["filtered"][0]["filter"]["title"] == "careful"
+    assert got[warned]["filtered"][0]["keyword_matches"] == ["weather"]
+    assert got[plain]["filtered"] == []
+    public = {int(s["id"]): s for s in (await alice.get("/api/v1/timelines/public")).json()}
+    assert hidden in public and public[warned]["filtered"]  # "hide" is for home and notifications only
+    notes = (await alice.get("/api/v1/notifications")).json()
+    assert all(n.get("status", {}).get("id") != str(hidden) for n in notes)
+    # Bob has no filters.
+    assert hidden in ids((await bob.get("/api/v1/timelines/home")).json())

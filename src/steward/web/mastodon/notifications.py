@@ -16,6 +16,7 @@ from steward.social.accounts import get_accounts
 from steward.web.base import Ctx, endpoint, json, link_header, page_params, paged
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.mastodon.serialize_statuses import load_statuses, render_statuses
+from steward.web.mastodon.timelines import apply_filters
 
 if TYPE_CHECKING:
     from steward.container import Container
@@ -31,6 +32,8 @@ async def _parts(c: Container, conn: AsyncConnection, tenant: Tenant, viewer_id:
     loaded = await load_statuses(conn, tenant.id, status_ids)
     ordered = [loaded[i] for i in dict.fromkeys(status_ids) if i in loaded]
     rendered = await render_statuses(c, conn, tenant, viewer_id, ordered)
+    # A status hidden by the viewer's "notifications" filters takes its notifications with it.
+    rendered = await apply_filters(conn, tenant.id, viewer_id, "notifications", rendered)
     return account_api, {int(s["id"]): s for s in rendered}
 
 

@@ -28,6 +28,7 @@ from steward.web.base import Ctx, JSONResponse, Viewer, endpoint, load_viewer, s
 from steward.web.mastodon.conversations import render_conversations
 from steward.web.mastodon.notifications import render_notifications
 from steward.web.mastodon.serialize_statuses import load_statuses, render_statuses
+from steward.web.mastodon.timelines import apply_filters
 
 if TYPE_CHECKING:
     from steward.container import Container
@@ -125,8 +126,26 @@ class Renderer:
                 return []
             body, has_media = rendered
             wanted = [s for s in wanted if not s.only_media or has_media]
+            if name in {"update", "status.update"} and self.viewer_id is not None:
+                return await self._filtered(str(name), body, wanted)
             payload = orjson.dumps(body).decode()
         return [{"stream": s.label, "event": name, "payload": payload} for s in wanted]
+
+    async def _filtered(self, name: str, body: dict[str, Any], subs: list[Subscription]) -> list[dict[str, Any]]:
+        """The viewer's content filters, in the context of each stream."""
+        payloads: dict[str, str | None] = {}
+        out = []
+        async with self.c.db.read() as conn:
+            for sub in subs:
+                context = "public" if sub.filter_authors else "home"
+                if context not in payloads:
+                    kept = await apply_filters(conn, self.tenant.id, self.viewer_id, context,
+                                               [orjson.loads(orjson.dumps(body))])
+                    payloads[context] = orjson.dumps(kept[0]).decode() if kept else None
+                payload = payloads[context]
+                if payload is not None:
+                    out.append({"stream": sub.label, "event": name, "payload": payload})
+        return out
 
     async def _render(self, name: str, data: dict[str, Any],
                       subs: list[Subscription]) -> tuple[dict[str, Any], bool] | None:

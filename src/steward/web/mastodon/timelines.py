@@ -4,21 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import Route
 
 from steward.core.errors import ApiError
+from steward.core.text import strip_tags
 from steward.model.entities import Status
 from steward.social import timelines
+from steward.social.filters import active_filters, match_filters
 from steward.web.base import Ctx, Page, endpoint, page_params, paged
+from steward.web.mastodon.filters import filter_result_to_api
 from steward.web.mastodon.serialize_statuses import render_statuses
 
 
-async def _respond(ctx: Ctx, rows: list[Status]) -> Any:
-    """One rendering pass for the page; Link ids come from the rows themselves, so
-    a status the presenter leaves out does not break paging."""
+async def apply_filters(conn: AsyncConnection, tenant_id: int, viewer_id: int | None, context: str,
+                        data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The viewer's content filters for `context`: statuses matched by a "hide"
+    filter are left out, others carry Mastodon's `filtered` results."""
+    if viewer_id is None or not data:
+        return data
+    active = await active_filters(conn, tenant_id, viewer_id, context)
+    if not active:
+        return data
+    out = []
+    for item in data:
+        shown = item["reblog"] or item
+        text = "\n".join([strip_tags(shown["content"]), shown["spoiler_text"],
+                          *(m["description"] or "" for m in shown["media_attachments"])])
+        matches = match_filters(active, int(shown["id"]), text)
+        if any(f.action == "hide" for f, _, _ in matches):
+            continue
+        if matches:
+            results = [filter_result_to_api(f, words, ids) for f, words, ids in matches]
+            item["filtered"] = results
+            if item["reblog"]:
+                item["reblog"]["filtered"] = results
+        out.append(item)
+    return out
+
+
+async def _respond(ctx: Ctx, rows: list[Status], context: str) -> Any:
+    """One rendering pass for the page. Link ids come from the rows themselves, so
+    a status left out by the presenter or a filter does not break paging."""
+    viewer = ctx.account.id if ctx.account else None
     async with ctx.c.db.read() as conn:
-        data = await render_statuses(ctx.c, conn, ctx.tenant, ctx.account.id if ctx.account else None, rows)
-    return paged(ctx.request, data, [r.id for r in rows] if len(rows) == len(data) else [d["id"] for d in data])
+        data = await render_statuses(ctx.c, conn, ctx.tenant, viewer, rows)
+        data = await apply_filters(conn, ctx.tenant.id, viewer, context, data)
+    return paged(ctx.request, data, [r.id for r in rows])
 
 
 def _page(ctx: Ctx) -> Page:
@@ -42,7 +74,8 @@ async def home(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
         rows = await timelines.home(conn, ctx.tenant.id, ctx.me.id, page)
         data = await render_statuses(ctx.c, conn, ctx.tenant, ctx.me.id, rows)
-    return paged(ctx.request, data, [r.id for r in rows] if len(rows) == len(data) else [d["id"] for d in data])
+        data = await apply_filters(conn, ctx.tenant.id, ctx.me.id, "home", data)
+    return paged(ctx.request, data, [r.id for r in rows])
 
 
 @endpoint("read:statuses", auth="optional")
@@ -52,7 +85,7 @@ async def public(ctx: Ctx) -> Any:
     viewer = ctx.account.id if ctx.account else None
     async with ctx.c.db.read() as conn:
         rows = await timelines.public(conn, ctx.tenant.id, viewer, _public_filter(ctx), page)
-    return await _respond(ctx, rows)
+    return await _respond(ctx, rows, "public")
 
 
 @endpoint("read:statuses", auth="optional")
@@ -68,7 +101,7 @@ async def tag(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
         rows = await timelines.tag(conn, ctx.tenant.id, viewer, [name, *any_of], all_of, none_of,
                                    _public_filter(ctx), page)
-    return await _respond(ctx, rows)
+    return await _respond(ctx, rows, "public")
 
 
 @endpoint("read:lists")
@@ -77,7 +110,7 @@ async def list_timeline(ctx: Ctx) -> Any:
     page = _page(ctx)
     async with ctx.c.db.read() as conn:
         rows = await timelines.list_timeline(conn, ctx.tenant.id, ctx.me.id, list_id, page)
-    return await _respond(ctx, rows)
+    return await _respond(ctx, rows, "home")
 
 
 @endpoint("read:statuses")
@@ -85,7 +118,7 @@ async def direct(ctx: Ctx) -> Any:
     page = _page(ctx)
     async with ctx.c.db.read() as conn:
         rows = await timelines.direct(conn, ctx.tenant.id, ctx.me.id, page)
-    return await _respond(ctx, rows)
+    return await _respond(ctx, rows, "thread")
 
 
 routes = [
