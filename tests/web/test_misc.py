@@ -50,15 +50,50 @@ async def test_preferences(world: World) -> None:
     assert (await carol_on_a.get("/api/v1/preferences")).status_code == 401
 
 
-async def test_announcements_are_empty(world: World) -> None:
+async def test_announcements(world: World) -> None:
+    from steward.social.announcements import create_announcement
+
     r = await world.local_alice.get("/api/v1/announcements")
     assert r.status_code == 200 and r.json() == []
-    r = await world.local_alice.post("/api/v1/announcements/123/dismiss")
-    assert r.status_code == 404 and "error" in r.json()
-    r = await world.local_alice.put("/api/v1/announcements/123/reactions/%F0%9F%91%8D")
-    assert r.status_code == 404
-    r = await world.local_alice.get("/api/v1/announcements", params={"with_dismissed": "perhaps"})
+    async with world.c.db.write() as conn:
+        first = await create_announcement(conn, world.a, "http://x", "Maintenance tonight #ops")
+        await create_announcement(conn, world.a, "http://x", "Draft", published=False)
+        await conn.execute(custom_emojis.insert().values(
+            tenant_id=world.a.id, id=new_id(), shortcode="blobcat", domain="", image_path=f"{world.a.id}/e.png",
+            visible_in_picker=True, disabled=False, created_at=utcnow()))
+    r = await world.local_alice.get("/api/v1/announcements")
+    assert r.status_code == 200
+    items = r.json()
+    assert_matches("Announcement", items, many=True)
+    assert [a["id"] for a in items] == [str(first)] and "Maintenance tonight" in items[0]["content"]
+    assert items[0]["read"] is False
+    alice = world.local_alice
+    assert (await alice.put(f"/api/v1/announcements/{first}/reactions/%F0%9F%91%8D")).status_code == 200
+    assert (await alice.put(f"/api/v1/announcements/{first}/reactions/blobcat")).status_code == 200
+    assert (await world.local_bob.put(f"/api/v1/announcements/{first}/reactions/%F0%9F%91%8D")).status_code == 200
+    reactions = (await alice.get("/api/v1/announcements")).json()[0]["reactions"]
+    assert reactions[0] == {"name": "\U0001f44d", "count": 2, "me": True}
+    assert reactions[1]["name"] == "blobcat" and reactions[1]["url"].endswith("/e.png")
+    assert (await alice.delete(f"/api/v1/announcements/{first}/reactions/blobcat")).status_code == 200
+    assert len((await alice.get("/api/v1/announcements")).json()[0]["reactions"]) == 1
+    r = await alice.put(f"/api/v1/announcements/{first}/reactions/notanemoji")
+    assert r.status_code == 422 and "error" in r.json()
+    r = await alice.post(f"/api/v1/announcements/{first}/dismiss")
+    assert r.status_code == 200
+    assert (await alice.get("/api/v1/announcements")).json() == []
+    dismissed = (await alice.get("/api/v1/announcements", params={"with_dismissed": "true"})).json()
+    assert dismissed[0]["read"] is True
+    # Bob has not dismissed it.
+    assert len((await world.local_bob.get("/api/v1/announcements")).json()) == 1
+    assert (await alice.post("/api/v1/announcements/123/dismiss")).status_code == 404
+    assert (await alice.post("/api/v1/announcements/abc/dismiss")).status_code == 404
+    r = await alice.get("/api/v1/announcements", params={"with_dismissed": "perhaps"})
     assert r.status_code == 422
+    # Tenant b sees none of it and cannot act on it.
+    assert (await world.local_carol.get("/api/v1/announcements")).json() == []
+    assert (await world.local_carol.post(f"/api/v1/announcements/{first}/dismiss")).status_code == 404
+    r = await world.local_carol.put(f"/api/v1/announcements/{first}/reactions/%F0%9F%91%8D")
+    assert r.status_code == 404
 
 
 async def test_directory(world: World) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 
 from starlette.routing import Route
 
+from steward.core.clock import iso
 from steward.core.errors import ApiError
+from steward.social import announcements as announcement_service
 from steward.social import instance as instance_service
 from steward.social.accounts import get_user_for_account
 from steward.web.base import Ctx, endpoint
@@ -34,17 +36,48 @@ async def preferences(ctx: Ctx) -> Any:
     return instance_service.preferences(user)
 
 
-@endpoint("read", auth="optional")
+def reaction_to_api(base: str, reaction: announcement_service.Reaction) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": reaction.name, "count": reaction.count, "me": reaction.me}
+    if reaction.emoji_path:
+        data["url"] = data["static_url"] = f"{base}/system/{reaction.emoji_path}"
+    return data
+
+
+def announcement_to_api(base: str, a: announcement_service.Announcement) -> dict[str, Any]:
+    return {
+        "id": str(a.id), "content": a.content, "starts_at": iso(a.starts_at), "ends_at": iso(a.ends_at),
+        "all_day": a.all_day, "published_at": iso(a.published_at), "updated_at": iso(a.updated_at),
+        "read": a.read, "mentions": [], "statuses": [], "tags": [], "emojis": [],
+        "reactions": [reaction_to_api(base, r) for r in a.reactions],
+    }
+
+
+@endpoint("read")
 async def announcements(ctx: Ctx) -> Any:
-    # Announcements cannot be authored on Steward yet, so there are never any to show.
-    ctx.params.bool("with_dismissed")
-    return []
+    with_dismissed = bool(ctx.params.bool("with_dismissed", False))
+    async with ctx.c.db.read() as conn:
+        found = await announcement_service.list_for(conn, ctx.tenant.id, ctx.me.id, with_dismissed=with_dismissed)
+    return [announcement_to_api(ctx.base_url, a) for a in found]
 
 
 @endpoint("write:accounts")
-async def announcement_action(ctx: Ctx) -> Any:
-    ctx.path_id()
-    raise ApiError(404, "Record not found")
+async def dismiss_announcement(ctx: Ctx) -> Any:
+    async with ctx.c.db.write() as conn:
+        await announcement_service.dismiss(conn, ctx.tenant.id, ctx.me.id, ctx.path_id())
+    return {}
+
+
+@endpoint("write:favourites")
+async def react_to_announcement(ctx: Ctx) -> Any:
+    name = str(ctx.request.path_params.get("name", "")).strip()
+    if not name or len(name) > 128:
+        raise ApiError(422, "Validation failed: Name is not a recognized emoji")
+    async with ctx.c.db.write() as conn:
+        if ctx.request.method == "PUT":
+            await announcement_service.add_reaction(conn, ctx.tenant.id, ctx.me.id, ctx.path_id(), name)
+        else:
+            await announcement_service.remove_reaction(conn, ctx.tenant.id, ctx.me.id, ctx.path_id(), name)
+    return {}
 
 
 @endpoint("read:accounts|read", auth="optional")
@@ -90,8 +123,8 @@ routes = [
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
     Route("/api/v1/preferences", preferences, methods=["GET"]),
     Route("/api/v1/announcements", announcements, methods=["GET"]),
-    Route("/api/v1/announcements/{id}/dismiss", announcement_action, methods=["POST"]),
-    Route("/api/v1/announcements/{id}/reactions/{name}", announcement_action, methods=["PUT", "DELETE"]),
+    Route("/api/v1/announcements/{id}/dismiss", dismiss_announcement, methods=["POST"]),
+    Route("/api/v1/announcements/{id}/reactions/{name}", react_to_announcement, methods=["PUT", "DELETE"]),
     Route("/api/v1/directory", directory, methods=["GET"]),
     Route("/api/v1/trends", trending_tags, methods=["GET"]),
     Route("/api/v1/trends/tags", trending_tags, methods=["GET"]),
