@@ -244,3 +244,16 @@ async def test_content_filters_apply_to_timelines_and_notifications(world: World
     assert all(n.get("status", {}).get("id") != str(hidden) for n in notes)
     # Bob has no filters.
     assert hidden in ids((await bob.get("/api/v1/timelines/home")).json())
+
+
+async def test_followed_hashtags_reach_home(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    r = await alice.post("/api/v1/tags/gardening/follow")
+    assert r.status_code == 200, r.text
+    tagged = await post(world, bob, "my #Gardening diary")
+    untagged = await post(world, bob, "no tag")
+    quiet = await post(world, bob, "#gardening quietly", visibility="unlisted")
+    home = await _home(alice)
+    assert tagged in home and untagged not in home and quiet not in home
+    await mute(world, alice, bob)
+    assert tagged not in await _home(alice)

@@ -22,6 +22,7 @@ from steward.db.tables import (
     notifications,
     status_tags,
     statuses,
+    tag_follows,
     tags,
     user_domain_blocks,
     users,
@@ -84,6 +85,14 @@ def _recipients_query(status: Status, original: Status | None,
         parts.append(select(m.account_id.label("account_id")).where(
             m.tenant_id == tid, m.status_id == sid,
             exists().where(users.c.tenant_id == tid, users.c.account_id == m.account_id)))
+    if status.visibility == "public" and original is None:
+        # Followed hashtags bring public posts into the home feed (Mastodon 4).
+        t = tag_follows.c
+        parts.append(select(t.account_id.label("account_id")).where(
+            t.tenant_id == tid,
+            t.tag_id.in_(select(status_tags.c.tag_id).where(status_tags.c.tenant_id == tid,
+                                                            status_tags.c.status_id == sid)),
+            exists().where(users.c.tenant_id == tid, users.c.account_id == t.account_id)))
     recipients = union(*parts).subquery()
     authors = [author] + ([original.account_id] if original is not None else [])
     r = recipients.c.account_id
