@@ -152,7 +152,7 @@ async def test_suggestions(world: World) -> None:
 
 async def test_empty_profile_collections(world: World) -> None:
     bob = world.local_bob
-    assert (await world.anon_a.get(f"/api/v1/accounts/{bob.account_id}/featured_tags")).json() == []
+    assert (await world.anon_a.get(f"/api/v1/accounts/{bob.account_id}/featured_tags")).json() == []  # none yet
     assert (await world.local_alice.get(f"/api/v1/accounts/{bob.account_id}/identity_proofs")).json() == []
     assert (await world.anon_a.get("/api/v1/accounts/31337/featured_tags")).status_code == 404
     assert (await world.anon_b.get(f"/api/v1/accounts/{bob.account_id}/identity_proofs")).status_code == 404

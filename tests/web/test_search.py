@@ -191,3 +191,65 @@ async def test_hashtags_show_follow_unfollow(world: World) -> None:
     r = await carol.get("/api/v1/tags/brandnew")
     assert r.json()["id"] == "" and r.json()["following"] is False
     assert (await carol.get("/api/v1/followed_tags")).json() == []
+
+
+async def test_featured_tags(world: World) -> None:
+    alice, bob, carol = world.local_alice, world.local_bob, world.local_carol
+    await _post(alice, "About #Gardening")
+    await _post(alice, "More #gardening and #Compost")
+    await _post(alice, "Only followers see #secretgarden", "private")
+    r = await alice.get("/api/v1/featured_tags/suggestions")
+    assert r.status_code == 200
+    assert_matches("Tag", r.json(), many=True)
+    assert [t["name"] for t in r.json()] == ["gardening", "compost"]
+
+    r = await alice.post("/api/v1/featured_tags", data={"name": "#Gardening"})
+    assert r.status_code == 200, r.text
+    featured = r.json()
+    assert_matches("FeaturedTag", featured)
+    assert featured["name"] == "gardening" and featured["statuses_count"] == "2" and featured["last_status_at"]
+    assert featured["url"] == f"http://{world.a.web_domain}/@alice/tagged/gardening"
+    assert (await alice.post("/api/v1/featured_tags", data={"name": "gardening"})).status_code == 422
+    assert (await alice.post("/api/v1/featured_tags", data={"name": "not a tag"})).status_code == 422
+    assert (await alice.post("/api/v1/featured_tags", data={})).status_code == 422
+    r = await alice.post("/api/v1/tags/secretgarden/feature")
+    assert r.json()["featuring"] is True and r.json()["following"] is False
+    r = await alice.post("/api/v1/tags/unused/feature")
+    assert r.json()["featuring"] is True
+
+    r = await bob.get(f"/api/v1/accounts/{alice.account_id}/featured_tags")
+    body = r.json()
+    assert_matches("FeaturedTag", body, many=True)
+    # Counted from public posts only; most used first.
+    assert [(t["name"], t["statuses_count"]) for t in body] == [("gardening", "2"), ("secretgarden", "0"),
+                                                                 ("unused", "0")]
+    assert [t["name"] for t in (await alice.get("/api/v1/featured_tags")).json()] == [t["name"] for t in body]
+    assert [t["name"] for t in (await alice.get("/api/v1/featured_tags/suggestions")).json()] == ["compost"]
+    assert (await bob.get("/api/v1/tags/gardening")).json()["featuring"] is False
+
+    # Removing: by id (mine only), or by name.
+    assert (await bob.delete(f"/api/v1/featured_tags/{featured['id']}")).status_code == 404
+    assert (await carol.delete(f"/api/v1/featured_tags/{featured['id']}")).status_code == 404
+    assert (await alice.delete(f"/api/v1/featured_tags/{featured['id']}")).json() == {}
+    r = await alice.post("/api/v1/tags/unused/unfeature")
+    assert r.json()["featuring"] is False
+    assert [t["name"] for t in (await alice.get("/api/v1/featured_tags")).json()] == ["secretgarden"]
+    assert (await alice.delete("/api/v1/featured_tags/123")).status_code == 404
+
+    reader = await world.person(world.a, "reader", scopes="read")
+    assert (await reader.post("/api/v1/featured_tags", data={"name": "x"})).status_code == 403
+    assert (await carol.get(f"/api/v1/accounts/{alice.account_id}/featured_tags")).status_code == 404
+    assert (await carol.get("/api/v1/featured_tags")).json() == []
+
+
+async def test_featured_tag_limit(world: World) -> None:
+    from steward.social import search as svc
+
+    original = svc.MAX_FEATURED_TAGS
+    svc.MAX_FEATURED_TAGS = 1
+    try:
+        assert (await world.local_alice.post("/api/v1/featured_tags", data={"name": "one"})).status_code == 200
+        r = await world.local_alice.post("/api/v1/featured_tags", data={"name": "two"})
+        assert r.status_code == 422 and "error" in r.json()
+    finally:
+        svc.MAX_FEATURED_TAGS = original

@@ -1,6 +1,6 @@
 """Search: accounts by handle or display-name prefix, hashtags by prefix, and
-statuses by their words; plus hashtags (lookup, usage history, following) and
-resolving this server's own account/status URLs.
+statuses by their words; plus hashtags (lookup, usage history, following,
+featuring on a profile) and resolving this server's own account/status URLs.
 
 Statuses are matched with PostgreSQL full-text search (`simple` configuration,
 whole words) or, on SQLite, a case-insensitive substring match per word (LIKE).
@@ -12,6 +12,7 @@ not asked (resolving remote URLs and handles belongs to federation)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,14 +20,15 @@ from urllib.parse import urlsplit
 from sqlalchemy import BigInteger, Select, and_, case, delete, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from steward.core.clock import utcnow
-from steward.core.errors import not_found
+from steward.core.clock import aware, utcnow
+from steward.core.errors import not_found, unprocessable
 from steward.core.ids import id_floor_for_time, new_id
 from steward.db.tables import (
     accounts,
     blocks,
     bookmarks,
     favourites,
+    featured_tags,
     follows,
     mentions,
     mutes,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
 TAG_NAME_RE = re.compile(r"[\w_]*[^\W\d_][\w_]*")
 MAX_TERMS = 10
+MAX_FEATURED_TAGS = 10
 HISTORY_DAYS = 7
 _DAY_OF_ID = 65536 * 86_400_000  # ids are milliseconds << 16
 
@@ -166,6 +169,109 @@ async def followed_tag_ids(conn: AsyncConnection, tenant_id: int, me: int | None
     return set((await conn.execute(select(tag_follows.c.tag_id).where(
         tag_follows.c.tenant_id == tenant_id, tag_follows.c.account_id == me,
         tag_follows.c.tag_id.in_(tag_ids)))).scalars())
+
+
+# ---------------------------------------------------------------- featured hashtags
+
+@dataclass(slots=True)
+class FeaturedTag:
+    id: int
+    tag_id: int
+    name: str
+    statuses_count: int = 0
+    last_status_at: datetime | None = None
+
+
+def _tag_use(tenant_id: int, author_id: int) -> Any:
+    return and_(status_tags.c.tenant_id == tenant_id, statuses.c.account_id == author_id,
+                statuses.c.deleted_at.is_(None), statuses.c.reblog_of_id.is_(None),
+                statuses.c.visibility.in_(("public", "unlisted")))
+
+
+def _with_statuses(query: Select[Any]) -> Select[Any]:
+    return query.select_from(status_tags).join(statuses, (statuses.c.tenant_id == status_tags.c.tenant_id)
+                                               & (statuses.c.id == status_tags.c.status_id))
+
+
+async def featured_tags_of(conn: AsyncConnection, tenant_id: int, account_id: int) -> list[FeaturedTag]:
+    """An account's featured hashtags with its public post count and last use: two queries."""
+    rows = (await conn.execute(select(featured_tags.c.id, featured_tags.c.tag_id, tags.c.name, tags.c.display_name)
+                               .join(tags, (tags.c.tenant_id == featured_tags.c.tenant_id)
+                                     & (tags.c.id == featured_tags.c.tag_id))
+                               .where(featured_tags.c.tenant_id == tenant_id,
+                                      featured_tags.c.account_id == account_id))).all()
+    if not rows:
+        return []
+    stats_query = _with_statuses(select(status_tags.c.tag_id, func.count(), func.max(statuses.c.created_at))).where(
+        _tag_use(tenant_id, account_id), status_tags.c.tag_id.in_([r.tag_id for r in rows])
+    ).group_by(status_tags.c.tag_id)
+    stats = {tag_id: (n, aware(last)) for tag_id, n, last in (await conn.execute(stats_query)).all()}
+    out = [FeaturedTag(r.id, r.tag_id, r.display_name or r.name, *stats.get(r.tag_id, (0, None))) for r in rows]
+    out.sort(key=lambda f: (-f.statuses_count, f.name))
+    return out
+
+
+async def featured_tag_ids(conn: AsyncConnection, tenant_id: int, me: int | None, tag_ids: list[int]) -> set[int]:
+    if not tag_ids or me is None:
+        return set()
+    return set((await conn.execute(select(featured_tags.c.tag_id).where(
+        featured_tags.c.tenant_id == tenant_id, featured_tags.c.account_id == me,
+        featured_tags.c.tag_id.in_(tag_ids)))).scalars())
+
+
+async def feature_tag(c: Container, tenant: Tenant, me: Account, name: str, *, strict: bool) -> Any:
+    """Feature a hashtag on my profile; returns the tag row. `strict` (POST
+    /featured_tags) makes an already featured tag a 422, as Mastodon's validation does."""
+    async with c.db.write() as conn:
+        tag = await ensure_tag(conn, tenant.id, name)
+        count = (await conn.execute(select(func.count()).select_from(featured_tags).where(
+            featured_tags.c.tenant_id == tenant.id, featured_tags.c.account_id == me.id))).scalar() or 0
+        already = tag.id in await featured_tag_ids(conn, tenant.id, me.id, [tag.id])
+        if already and strict:
+            raise unprocessable("Tag has already been taken", "name", "ERR_TAKEN")
+        if not already:
+            if count >= MAX_FEATURED_TAGS:
+                raise unprocessable(f"You cannot feature more than {MAX_FEATURED_TAGS} hashtags", "base",
+                                    "ERR_LIMIT")
+            await insert_ignore(conn, featured_tags, {"tenant_id": tenant.id, "id": new_id(), "account_id": me.id,
+                                                      "tag_id": tag.id, "created_at": utcnow()})
+        return tag
+
+
+async def unfeature_tag(c: Container, tenant: Tenant, me: Account, *, featured_id: int | None = None,
+                        name: str | None = None) -> Any:
+    """Stop featuring, by featured-tag id (404 when not mine) or by name; returns the tag row or None."""
+    async with c.db.write() as conn:
+        if featured_id is not None:
+            row = (await conn.execute(select(featured_tags.c.tag_id).where(
+                featured_tags.c.tenant_id == tenant.id, featured_tags.c.id == featured_id,
+                featured_tags.c.account_id == me.id))).first()
+            if row is None:
+                raise not_found()
+            tag_id = row.tag_id
+        else:
+            tag = await find_tag(conn, tenant.id, name or "")
+            if tag is None:
+                return None
+            tag_id = tag.id
+        await conn.execute(delete(featured_tags).where(
+            featured_tags.c.tenant_id == tenant.id, featured_tags.c.account_id == me.id,
+            featured_tags.c.tag_id == tag_id))
+        return (await conn.execute(select(tags).where(tags.c.tenant_id == tenant.id, tags.c.id == tag_id))).first()
+
+
+async def featured_tag_suggestions(conn: AsyncConnection, tenant_id: int, me: int, limit: int = 10) -> list[Any]:
+    """The hashtags I used most in my public posts that I do not feature yet."""
+    used = _with_statuses(select(status_tags.c.tag_id, func.count().label("uses"))).where(
+        _tag_use(tenant_id, me), ~status_tags.c.tag_id.in_(select(featured_tags.c.tag_id).where(
+            featured_tags.c.tenant_id == tenant_id, featured_tags.c.account_id == me))
+    ).group_by(status_tags.c.tag_id).order_by(func.count().desc(), status_tags.c.tag_id.desc()).limit(limit)
+    ranked = [r.tag_id for r in (await conn.execute(used)).all()]
+    if not ranked:
+        return []
+    rows = {r.id: r for r in (await conn.execute(select(tags).where(tags.c.tenant_id == tenant_id,
+                                                                    tags.c.id.in_(ranked)))).all()}
+    return [rows[i] for i in ranked if i in rows]
 
 
 # ---------------------------------------------------------------- accounts

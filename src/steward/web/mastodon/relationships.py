@@ -165,14 +165,6 @@ async def account_endorsements(ctx: Ctx) -> Any:
     return account_page(ctx, items)
 
 
-@endpoint("read:accounts", auth="optional")
-async def featured_tags(ctx: Ctx) -> Any:
-    """Featured hashtags are not implemented on this server, so every profile has none."""
-    async with ctx.c.db.read() as conn:
-        await rels.visible_target(conn, ctx.tenant.id, ctx.path_id())
-    return []
-
-
 @endpoint(None, auth="optional")
 async def identity_proofs(ctx: Ctx) -> Any:
     """Identity proofs were removed from Mastodon (3.5); the answer is always empty."""
@@ -264,7 +256,6 @@ routes = [
     Route("/api/v1/accounts/{id}/followers", followers, methods=["GET"]),
     Route("/api/v1/accounts/{id}/following", following, methods=["GET"]),
     Route("/api/v1/accounts/{id}/endorsements", account_endorsements, methods=["GET"]),
-    Route("/api/v1/accounts/{id}/featured_tags", featured_tags, methods=["GET"]),
     Route("/api/v1/accounts/{id}/identity_proofs", identity_proofs, methods=["GET"]),
     Route("/api/v1/blocks", blocks, methods=["GET"]),
     Route("/api/v1/mutes", mutes, methods=["GET"]),

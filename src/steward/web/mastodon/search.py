@@ -1,5 +1,5 @@
 """Search routes (v2 search, account search) and hashtag routes (show, follow,
-unfollow, followed tags)."""
+unfollow, followed tags, featured tags)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import Route
 
+from steward.core.clock import iso_date
 from steward.core.errors import ApiError
+from steward.model.entities import Account
 from steward.social import search as svc
+from steward.social.relationships import visible_target
 from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.mastodon.serialize_statuses import render_statuses
@@ -18,22 +21,34 @@ SEARCH_TYPES = ("accounts", "statuses", "hashtags")
 
 
 def tag_to_api(base: str, name: str, tag_id: int | None, history: list[dict[str, str]],
-               following: bool | None) -> dict[str, Any]:
+               following: bool | None, featuring: bool | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"id": str(tag_id) if tag_id is not None else "", "name": name,
                             "url": f"{base}/tags/{name}", "history": history}
     if following is not None:
         data["following"] = following
+    if featuring is not None:
+        data["featuring"] = featuring
     return data
 
 
+def featured_tag_to_api(base: str, owner: Account, item: svc.FeaturedTag) -> dict[str, Any]:
+    profile = owner.url or f"{base}/@{owner.username}"
+    return {"id": str(item.id), "name": item.name, "url": f"{profile}/tagged/{item.name}",
+            "statuses_count": str(item.statuses_count), "last_status_at": iso_date(item.last_status_at)}
+
+
 async def render_tags(ctx: Ctx, conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
-    """Tag entities for tag rows, with history and (for a signed-in viewer) `following`: two queries."""
+    """Tag entities for tag rows, with history and (for a signed-in viewer)
+    `following` and `featuring`: three queries."""
     ids = [r.id for r in rows]
     histories = await svc.tag_histories(conn, ctx.tenant.id, ids)
     viewer = ctx.account.id if ctx.account else None
     followed = await svc.followed_tag_ids(conn, ctx.tenant.id, viewer, ids)
+    featured = await svc.featured_tag_ids(conn, ctx.tenant.id, viewer, ids)
+    signed_in = viewer is not None
     return [tag_to_api(ctx.base_url, r.display_name or r.name, r.id, histories[r.id],
-                       (r.id in followed) if viewer is not None else None) for r in rows]
+                       (r.id in followed) if signed_in else None, (r.id in featured) if signed_in else None)
+            for r in rows]
 
 
 # ---------------------------------------------------------------- search
@@ -113,8 +128,9 @@ def _name(ctx: Ctx) -> str:
 async def _tag_entity(ctx: Ctx, raw_name: str, row: Any) -> dict[str, Any]:
     if row is None:
         # Mastodon answers for a hashtag nobody used yet with an unsaved tag (empty id).
-        return tag_to_api(ctx.base_url, svc.valid_tag_name(raw_name), None, svc.empty_history(),
-                          False if ctx.account else None)
+        signed_in = False if ctx.account else None
+        return tag_to_api(ctx.base_url, svc.valid_tag_name(raw_name), None, svc.empty_history(), signed_in,
+                          signed_in)
     async with ctx.c.db.read() as conn:
         return (await render_tags(ctx, conn, [row]))[0]
 
@@ -148,6 +164,65 @@ async def followed_tags(ctx: Ctx) -> Any:
     return paged(ctx.request, data, [k for k, _ in items])
 
 
+# ---------------------------------------------------------------- featured hashtags
+
+async def _featured_of(ctx: Ctx, owner: Account) -> list[dict[str, Any]]:
+    async with ctx.c.db.read() as conn:
+        items = await svc.featured_tags_of(conn, ctx.tenant.id, owner.id)
+    return [featured_tag_to_api(ctx.base_url, owner, f) for f in items]
+
+
+@endpoint("read:accounts", auth="optional")
+async def account_featured_tags(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        owner = await visible_target(conn, ctx.tenant.id, ctx.path_id())
+    return await _featured_of(ctx, owner)
+
+
+@endpoint("read:accounts")
+async def my_featured_tags(ctx: Ctx) -> Any:
+    return await _featured_of(ctx, ctx.me)
+
+
+@endpoint("write:accounts")
+async def add_featured_tag(ctx: Ctx) -> Any:
+    name = svc.normalize_tag(ctx.params.str("name", required=True, max_len=300) or "")
+    if name is None:
+        raise ApiError(422, "Validation failed: Name is not a valid hashtag",
+                       {"name": [{"error": "ERR_INVALID", "description": "is not a valid hashtag"}]})
+    tag = await svc.feature_tag(ctx.c, ctx.tenant, ctx.me, name, strict=True)
+    async with ctx.c.db.read() as conn:
+        items = await svc.featured_tags_of(conn, ctx.tenant.id, ctx.me.id)
+    for item in items:
+        if item.tag_id == tag.id:
+            return featured_tag_to_api(ctx.base_url, ctx.me, item)
+    raise ApiError(404, "Record not found")  # unfeatured again by a concurrent request
+
+
+@endpoint("write:accounts")
+async def remove_featured_tag(ctx: Ctx) -> Any:
+    await svc.unfeature_tag(ctx.c, ctx.tenant, ctx.me, featured_id=ctx.path_id())
+    return {}
+
+
+@endpoint("read:accounts")
+async def featured_tag_suggestions(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        return await render_tags(ctx, conn, await svc.featured_tag_suggestions(conn, ctx.tenant.id, ctx.me.id))
+
+
+@endpoint("write:accounts")
+async def feature_tag(ctx: Ctx) -> Any:
+    row = await svc.feature_tag(ctx.c, ctx.tenant, ctx.me, svc.valid_tag_name(_name(ctx)), strict=False)
+    return await _tag_entity(ctx, _name(ctx), row)
+
+
+@endpoint("write:accounts")
+async def unfeature_tag(ctx: Ctx) -> Any:
+    row = await svc.unfeature_tag(ctx.c, ctx.tenant, ctx.me, name=svc.valid_tag_name(_name(ctx)))
+    return await _tag_entity(ctx, _name(ctx), row)
+
+
 routes = [
     Route("/api/v2/search", search_v2, methods=["GET"]),
     Route("/api/v1/search", search_v1, methods=["GET"]),
@@ -156,4 +231,11 @@ routes = [
     Route("/api/v1/tags/{name}/follow", follow_tag, methods=["POST"]),
     Route("/api/v1/tags/{name}/unfollow", unfollow_tag, methods=["POST"]),
     Route("/api/v1/followed_tags", followed_tags, methods=["GET"]),
+    Route("/api/v1/tags/{name}/feature", feature_tag, methods=["POST"]),
+    Route("/api/v1/tags/{name}/unfeature", unfeature_tag, methods=["POST"]),
+    Route("/api/v1/featured_tags", my_featured_tags, methods=["GET"]),
+    Route("/api/v1/featured_tags", add_featured_tag, methods=["POST"]),
+    Route("/api/v1/featured_tags/suggestions", featured_tag_suggestions, methods=["GET"]),
+    Route("/api/v1/featured_tags/{id}", remove_featured_tag, methods=["DELETE"]),
+    Route("/api/v1/accounts/{id}/featured_tags", account_featured_tags, methods=["GET"]),
 ]
