@@ -264,3 +264,20 @@ async def test_avatar_and_header_through_update_credentials(world: World) -> Non
     r = await world.local_alice.patch("/api/v1/accounts/update_credentials",
                                       files={"avatar": ("x.jpg", b"not an image", "image/jpeg")})
     assert r.status_code == 422 and "error" in r.json()
+
+
+def test_large_jpegs_are_decoded_at_reduced_scale() -> None:
+    from steward.social.media import _draft_size, process_image, profile_image
+
+    assert _draft_size(8000, 4500, (3840, 2160), cover=False) == (3840, 2160)
+    assert _draft_size(4500, 8000, (3840, 2160), cover=False) == (2160, 3840)
+    assert _draft_size(3000, 2000, (3840, 2160), cover=False) is None
+    assert _draft_size(6000, 2000, (400, 400), cover=True) == (1200, 400)
+    out = io.BytesIO()
+    Image.new("RGB", (7000, 5000), (90, 10, 10)).save(out, "JPEG", quality=50)
+    processed = process_image(out.getvalue())
+    assert (processed.original.width, processed.original.height) == (3024, 2160)
+    wide = io.BytesIO()
+    Image.new("RGB", (6000, 2000), (1, 2, 3)).save(wide, "JPEG", quality=50)
+    avatar = Image.open(io.BytesIO(profile_image(wide.getvalue(), "avatar").data))
+    assert avatar.size == (400, 400)

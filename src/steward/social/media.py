@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,8 @@ EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
                  "gif": "image/gif"}
 _CHUNK = 1024 * 1024
+# A 40-megapixel image takes hundreds of MB to decode; a few at a time per process.
+_DECODING = threading.BoundedSemaphore(2)
 
 
 def invalid_media(message: str) -> ApiError:
@@ -83,8 +86,22 @@ async def read_upload(upload: UploadFile, limit: int = MAX_IMAGE_BYTES) -> bytes
     return b"".join(chunks)
 
 
-def _open_image(data: bytes) -> Image.Image:
-    """Decode and verify the bytes, then return the oriented first frame, fully loaded."""
+def _draft_size(width: int, height: int, box: tuple[int, int], cover: bool) -> tuple[int, int] | None:
+    """The smallest decode size that still fits (or, with `cover`, covers) `box`
+    after orientation, whichever way up the image turns out to be."""
+    long_side, short_side = max(width, height), min(width, height)
+    if cover:
+        factor = max(box) / short_side
+    else:
+        factor = max(min(box[0] / long_side, box[1] / short_side), min(box[0] / short_side, box[1] / long_side))
+    if factor >= 0.5:
+        return None
+    return math.ceil(width * factor), math.ceil(height * factor)
+
+
+def _open_image(data: bytes, box: tuple[int, int] | None = None, *, cover: bool = False) -> Image.Image:
+    """Decode and verify the bytes, then return the oriented first frame, fully loaded.
+    With `box`, a large JPEG is decoded at a reduced scale that still fits (covers) it."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED_FORMATS:
@@ -95,6 +112,9 @@ def _open_image(data: bytes) -> Image.Image:
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.seek(0)
+        draft = _draft_size(width, height, box, cover) if box is not None and image.format == "JPEG" else None
+        if draft is not None:
+            image.draft(image.mode, draft)
         image.load()
         oriented = ImageOps.exif_transpose(image)
         frame = oriented if oriented is not None else image
@@ -154,10 +174,15 @@ def _blurhash(image: Image.Image) -> str:
 
 def process_image(data: bytes, custom_preview: bytes | None = None) -> ProcessedImage:
     """Blocking: run it in a thread."""
-    image = _open_image(data)
+    with _DECODING:
+        return _process_image(data, custom_preview)
+
+
+def _process_image(data: bytes, custom_preview: bytes | None) -> ProcessedImage:
+    image = _open_image(data, ORIGINAL_BOX)
     alpha = _has_alpha(image)
     original = _encode(_shrunk(image, ORIGINAL_BOX), "PNG" if alpha else "JPEG")
-    source = _open_image(custom_preview) if custom_preview is not None else image
+    source = _open_image(custom_preview, PREVIEW_BOX) if custom_preview is not None else image
     preview_image = _shrunk(source, PREVIEW_BOX)
     preview = _encode(preview_image, "WEBP" if _has_alpha(preview_image) else "JPEG")
     return ProcessedImage(original, preview, _blurhash(preview_image))
@@ -165,8 +190,9 @@ def process_image(data: bytes, custom_preview: bytes | None = None) -> Processed
 
 def profile_image(data: bytes, kind: str) -> Encoded:
     """Blocking: crop an avatar or header to Mastodon's sizes."""
-    image = _open_image(data)
     box = PROFILE_SIZES[kind]
+    with _DECODING:
+        image = _open_image(data, box, cover=True)
     # Crop to the box's shape; scale down to the box, never up.
     scale = min(1.0, image.width / box[0], image.height / box[1])
     target = (max(1, round(box[0] * scale)), max(1, round(box[1] * scale)))
@@ -280,7 +306,8 @@ async def update_media(c: Container, tenant: Tenant, me: Account, media_id: int,
 
 
 def _preview_only(data: bytes) -> tuple[Encoded, str]:
-    image = _shrunk(_open_image(data), PREVIEW_BOX)
+    with _DECODING:
+        image = _shrunk(_open_image(data, PREVIEW_BOX), PREVIEW_BOX)
     return _encode(image, "WEBP" if _has_alpha(image) else "JPEG"), _blurhash(image)
 
 
