@@ -295,3 +295,29 @@ async def test_follow_notifications_are_delivered(world: World) -> None:
     assert [(n["type"], n["account"]["id"]) for n in r.json()] == [("follow", alice.account_id)]
     r = await ann.get("/api/v1/notifications")
     assert [(n["type"], n["account"]["id"]) for n in r.json()] == [("follow_request", alice.account_id)]
+
+
+async def test_following_brings_recent_posts_into_home(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+
+    async def post(p: Person, **data: str) -> str:
+        r = await p.post("/api/v1/statuses", data=data)
+        assert r.status_code == 200, r.text
+        return str(r.json()["id"])
+
+    public = await post(bob, status="public post")
+    private = await post(bob, status="followers only", visibility="private")
+    await post(bob, status="@ann a secret", visibility="direct")
+    by_ann = await post(ann, status="ann speaks")
+    await post(bob, status="@ann replying", in_reply_to_id=by_ann)
+    boost = (await bob.post(f"/api/v1/statuses/{by_ann}/reblog")).json()["id"]
+    await world.run_jobs()
+
+    await alice.post(f"/api/v1/accounts/{bob.account_id}/follow", data={"reblogs": "false"})
+    home = [s["id"] for s in (await alice.get("/api/v1/timelines/home")).json()]
+    assert home == [private, public]
+    await alice.post(f"/api/v1/accounts/{bob.account_id}/unfollow")
+    assert (await alice.get("/api/v1/timelines/home")).json() == []
+    await alice.post(f"/api/v1/accounts/{bob.account_id}/follow")
+    home = [s["id"] for s in (await alice.get("/api/v1/timelines/home")).json()]
+    assert home == [boost, private, public]

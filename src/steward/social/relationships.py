@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import delete, desc, exists, or_, select, update
+from sqlalchemy import BigInteger, delete, desc, exists, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,8 +32,10 @@ from steward.db.tables import (
     list_accounts,
     lists,
     mutes,
+    statuses,
     suggestion_dismissals,
     user_domain_blocks,
+    users,
 )
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Tenant, from_row
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from steward.container import Container
 
 MAX_NOTE = 2000
+MERGE_LIMIT = 100
 MAX_LANGUAGES = 100
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -151,6 +154,34 @@ async def _unmerge(conn: AsyncConnection, tenant_id: int, owner: int, author: in
         home_feed.c.tenant_id == tenant_id, home_feed.c.account_id == owner, home_feed.c.author_id == author))
 
 
+async def _merge(conn: AsyncConnection, tenant_id: int, owner: int, author: int, *, show_reblogs: bool) -> None:
+    """Bring a newly followed account's recent posts into a local follower's home
+    feed (Mastodon's MergeWorker): no direct messages, no replies to people the
+    follower does not follow, boosts only when shown and not of shunned authors."""
+    s = statuses.c
+    has_user = exists().where(users.c.tenant_id == tenant_id, users.c.account_id == owner)
+    followed = select(follows.c.target_account_id).where(follows.c.tenant_id == tenant_id,
+                                                         follows.c.account_id == owner)
+    conds = [s.tenant_id == tenant_id, s.account_id == author, s.deleted_at.is_(None), s.visibility != "direct",
+             has_user, or_(s.in_reply_to_account_id.is_(None), s.in_reply_to_account_id.in_([author, owner]),
+                           s.in_reply_to_account_id.in_(followed))]
+    if show_reblogs:
+        shunned = select(blocks.c.target_account_id).where(blocks.c.tenant_id == tenant_id,
+                                                           blocks.c.account_id == owner).union(
+            select(mutes.c.target_account_id).where(mutes.c.tenant_id == tenant_id, mutes.c.account_id == owner))
+        original = statuses.alias("original")
+        conds.append(or_(s.reblog_of_id.is_(None), ~s.reblog_of_id.in_(select(original.c.id).where(
+            original.c.tenant_id == tenant_id, original.c.account_id.in_(shunned)))))
+    else:
+        conds.append(s.reblog_of_id.is_(None))
+    recent = select(s.id, s.account_id).where(*conds).order_by(s.id.desc()).limit(MERGE_LIMIT).subquery()
+    rows = select(literal(tenant_id, BigInteger), literal(owner, BigInteger), recent.c.id, recent.c.account_id
+                  ).where(recent.c.id.is_not(None))
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(insert(home_feed).from_select(["tenant_id", "account_id", "status_id", "author_id"], rows)
+                       .on_conflict_do_nothing())
+
+
 async def _create_follow(conn: AsyncConnection, tenant_id: int, source: int, target: int, *,
                          show_reblogs: bool, notify: bool, languages: list[str] | None) -> bool:
     inserted = await insert_ignore(conn, follows, {
@@ -159,6 +190,7 @@ async def _create_follow(conn: AsyncConnection, tenant_id: int, source: int, tar
     if inserted:
         await touch_counts(conn, tenant_id, source, following_count=1)
         await touch_counts(conn, tenant_id, target, followers_count=1)
+        await _merge(conn, tenant_id, source, target, show_reblogs=show_reblogs)
     return inserted
 
 
