@@ -1,7 +1,12 @@
 """Seeds the tenant the Mastodon.py test suite expects (its tests/setup.sql and
 tests/run_mastodon_for_tests.sh say what): a server at localhost:3000 with open
-registrations, the users admin2 (owner), mastodonpy_test and mastodonpy_test_2,
-the app with its fixed client id and secret, and the three fixed access tokens.
+registrations, the users admin (owner), admin2 (owner), mastodonpy_test and
+mastodonpy_test_2, the app with its fixed client id and secret, and the three fixed
+access tokens.
+
+`admin` is the account Mastodon's development seeds (db/seeds/04_admin.rb) make before
+tootctl runs, so it is user id 1, the owner setup.sql gives token _2; the recordings
+agree (token _2 verifies as `admin`, and a search for "admin" finds admin and admin2).
 
 Run as `python -m tests.compat.seed` with STEWARD_DATA_DIR (and optionally
 STEWARD_DATABASE_URL) pointing at a migrated, empty database."""
@@ -32,6 +37,8 @@ USER_SCOPES = "read write follow push"
 SETUP_SQL_HASH = "$2a$10$8eAdhF69RiZiV0puZ.8iOOgMqBACmwJu8Z9X4CiN91iwRXbeC2jvi"
 # The password the suite's (pre-4.4, replayed) password-grant cassettes use for mastodonpy_test.
 TEST_USER_PASSWORD = "5fc638e0e53eafd9c4145b6bb852667d"
+# Mastodon's development seeds give `admin` this password.
+DEV_ADMIN_PASSWORD = "mastodonadmin"
 USER_SETTINGS = {"notification_emails.follow_request": False, "default_privacy": "public",
                  "default_sensitive": False}
 
@@ -42,8 +49,8 @@ class SeedUser:
     email: str
     role: str
     locale: str
-    token: str
-    token_scopes: str
+    token: str | None
+    token_scopes: str | None
     locked: bool
     password: str | None = None
     password_hash: str | None = None
@@ -51,10 +58,12 @@ class SeedUser:
 
 
 def suite_users(token_prefix: str = "") -> list[SeedUser]:
-    """admin2 first: setup.sql gives token _2 to user id 1, the first account tootctl created."""
+    """In creation order: Mastodon's seeded `admin` is user id 1, which holds token _2."""
     return [
-        SeedUser("admin2", "zerocool@example.com", "owner", "de", f"{token_prefix}__MASTODON_PY_TEST_ACCESS_TOKEN_2",
-                 APP_SCOPES, locked=False, password_hash=SETUP_SQL_HASH),
+        SeedUser("admin", "admin@localhost", "owner", "en", f"{token_prefix}__MASTODON_PY_TEST_ACCESS_TOKEN_2",
+                 APP_SCOPES, locked=False, password=DEV_ADMIN_PASSWORD),
+        SeedUser("admin2", "zerocool@example.com", "owner", "de", None, None, locked=False,
+                 password_hash=SETUP_SQL_HASH),
         SeedUser("mastodonpy_test", "mastodonpy_test@localhost", "user", "ja",
                  f"{token_prefix}__MASTODON_PY_TEST_ACCESS_TOKEN", USER_SCOPES, locked=True,
                  password=TEST_USER_PASSWORD, settings=USER_SETTINGS),
@@ -99,8 +108,9 @@ async def seed(c: Container, domain: str = DOMAIN, token_prefix: str = "") -> Te
             owner_user_id=user_ids["mastodonpy_test"], created_at=now))
     svc = OAuthService(c.db)
     for person in people:
-        await svc.issue_token(tenant, app_id, user_ids[person.username], person.token_scopes,
-                              with_refresh=False, raw_token=person.token)
+        if person.token and person.token_scopes:
+            await svc.issue_token(tenant, app_id, user_ids[person.username], person.token_scopes,
+                                  with_refresh=False, raw_token=person.token)
     return tenant
 
 

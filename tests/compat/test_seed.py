@@ -37,7 +37,7 @@ async def test_seed_tokens_users_and_app(world: World) -> None:
     assert r.json()["username"] == "mastodonpy_test_2" and r.json()["locked"] is False
     r = await world.client(tenant, f"{prefix}__MASTODON_PY_TEST_ACCESS_TOKEN_2").get(  # type: ignore[arg-type]
         "/api/v1/accounts/verify_credentials")
-    assert r.json()["username"] == "admin2"
+    assert r.json()["username"] == "admin"
     found = await find_user_by_login(world.c.db, tenant, "zerocool@example.com")  # type: ignore[arg-type]
     assert found is not None and found[0].role == "owner" and found[0].locale == "de"
     assert found[0].password_hash == SETUP_SQL_HASH
