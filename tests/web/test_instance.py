@@ -156,3 +156,11 @@ async def test_instance_ignores_bad_tokens_and_unknown_hosts(world: World) -> No
     assert r.status_code == 404 and "error" in r.json()
     r = await world.anon_a.post("/api/v2/instance")
     assert r.status_code == 405 and "error" in r.json()
+
+
+async def test_instance_v2_publishes_the_vapid_key_once_made(world: World) -> None:
+    assert "vapid" not in (await world.anon_a.get("/api/v2/instance")).json()["configuration"]
+    await world.c.tenants.update_settings(world.a.id, {"vapid_public_key": "BExampleKey"})
+    data = (await world.anon_a.get("/api/v2/instance")).json()
+    assert data["configuration"]["vapid"] == {"public_key": "BExampleKey"}
+    assert "vapid" not in (await world.anon_b.get("/api/v2/instance")).json()["configuration"]

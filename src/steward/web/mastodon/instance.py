@@ -108,7 +108,7 @@ async def instance_v2(ctx: Ctx) -> Any:
     base = ctx.base_url
     async with ctx.c.db.read() as conn:
         active = await instance_service.active_users(conn, ctx.tenant.id, _days_ago(30))
-    return {
+    data: dict[str, Any] = {
         "domain": ctx.tenant.domain,
         "title": _title(ctx.tenant),
         "version": instance_service.MASTODON_VERSION,
@@ -137,6 +137,11 @@ async def instance_v2(ctx: Ctx) -> Any:
         "contact": {"email": str(ctx.tenant.setting("contact_email") or ""), "account": contact},
         "rules": rules,
     }
+    # The Web Push key is made with the first push subscription (web/mastodon/compat_misc.py).
+    vapid = ctx.tenant.setting("vapid_public_key")
+    if vapid:
+        data["configuration"]["vapid"] = {"public_key": str(vapid)}
+    return data
 
 
 def _days_ago(days: int) -> datetime:
