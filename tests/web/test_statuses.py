@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from steward.core.clock import utcnow
 from steward.core.ids import new_id
-from steward.db.tables import accounts, blocks, follows, jobs, media_attachments, mentions, statuses
+from steward.db.tables import accounts, blocks, follows, jobs, media_attachments, mentions, mutes, statuses
 from tests.world import Person, World
 
 
@@ -132,6 +132,13 @@ async def test_reply_threads_and_context(world: World) -> None:
         conv = (await conn.execute(select(statuses.c.conversation_id).where(
             statuses.c.tenant_id == world.a.id, statuses.c.id == int(nested["id"])))).scalar()
     assert conv == int(root["id"])
+    # Replies by people the viewer blocks or mutes stay out of the thread.
+    async with world.c.db.write() as conn:
+        await conn.execute(mutes.insert().values(tenant_id=world.a.id, id=new_id(), account_id=int(alice.account_id),
+                                                 target_account_id=int(bob.account_id), created_at=utcnow(),
+                                                 hide_notifications=True))
+    muted = (await alice.get(f"/api/v1/statuses/{root['id']}/context")).json()
+    assert [s["id"] for s in muted["descendants"]] == [hidden["id"]]
     # Replying to what you may not see is replying to nothing.
     r = await world.local_bob.post("/api/v1/statuses", json={"status": "x", "in_reply_to_id": hidden["id"]})
     assert r.status_code == 404 and "error" in r.json()
@@ -271,3 +278,27 @@ async def test_mentions_rows_and_tenant_scoped_resolution(world: World) -> None:
             mentions.c.tenant_id == world.a.id, mentions.c.status_id == int(s["id"])))).all()
     assert [r.account_id for r in rows] == [int(world.local_bob.account_id)]
     assert "@bob2" in s["content"] and "@<span>bob2" not in s["content"]
+
+
+async def test_edit_media_and_its_description(world: World) -> None:
+    alice = world.local_alice
+    first, second = await add_media(world, alice, "media/1.png"), await add_media(world, alice, "media/2.png")
+    s = await post(alice, "pics", media_ids=[first])
+    r = await alice.put(f"/api/v1/statuses/{s['id']}", json={
+        "status": "pics", "media_ids": [second, first],
+        "media_attributes": [{"id": first, "description": "now described", "focus": "0.5,-0.25"}]})
+    assert r.status_code == 200, r.text
+    media = r.json()["media_attachments"]
+    assert [m["id"] for m in media] == [second, first]
+    assert media[1]["description"] == "now described" and media[1]["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    history = (await alice.get(f"/api/v1/statuses/{s['id']}/history")).json()
+    assert [len(h["media_attachments"]) for h in history] == [1, 2]
+    # Dropping one detaches it; text-only edits keep the media.
+    r = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "one pic", "media_ids": [second]})
+    assert [m["id"] for m in r.json()["media_attachments"]] == [second]
+    r = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "still one pic"})
+    assert [m["id"] for m in r.json()["media_attachments"]] == [second]
+    for attrs in ([{"id": first, "description": "not on the post"}], [{"description": "no id"}],
+                  [{"id": second, "focus": "left"}], ["nonsense"]):
+        r = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "x", "media_attributes": attrs})
+        assert r.status_code == 422 and "error" in r.json(), attrs

@@ -6,11 +6,22 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, literal, or_, select
+from sqlalchemy import exists, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from steward.core.clock import utcnow
 from steward.core.errors import not_found
-from steward.db.tables import accounts, blocks, follows, media_attachments, status_pins, status_tags, statuses, tags
+from steward.db.tables import (
+    accounts,
+    blocks,
+    follows,
+    media_attachments,
+    mutes,
+    status_pins,
+    status_tags,
+    statuses,
+    tags,
+)
 from steward.model.entities import Status, from_row
 from steward.social.status_actions import apply_page, in_order
 from steward.social.status_visibility import filter_visible, get_visible
@@ -46,7 +57,27 @@ async def context(conn: AsyncConnection, tenant_id: int, viewer_id: int | None,
         statuses.c.tenant_id == tenant_id, statuses.c.id.in_(select(down.c.id)), statuses.c.deleted_at.is_(None)
     ).order_by(statuses.c.id).limit(limit))).all()
     visible = await filter_visible(conn, tenant_id, viewer_id, [from_row(Status, r) for r in rows])
+    if viewer_id is not None:
+        hidden = await _shunned(conn, tenant_id, viewer_id, {s.account_id for s in ancestors + visible})
+        ancestors = [s for s in ancestors if s.account_id not in hidden]
+        visible = [s for s in visible if s.account_id not in hidden]
     return ancestors, _depth_first(status.id, visible)
+
+
+async def _shunned(conn: AsyncConnection, tenant_id: int, viewer_id: int, authors: set[int]) -> set[int]:
+    """Authors the viewer blocks or mutes: their replies stay out of threads."""
+    authors.discard(viewer_id)
+    if not authors:
+        return set()
+    now = utcnow()
+    query = union_all(
+        select(blocks.c.target_account_id).where(blocks.c.tenant_id == tenant_id, blocks.c.account_id == viewer_id,
+                                                 blocks.c.target_account_id.in_(authors)),
+        select(mutes.c.target_account_id).where(mutes.c.tenant_id == tenant_id, mutes.c.account_id == viewer_id,
+                                                mutes.c.target_account_id.in_(authors),
+                                                or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now)),
+    )
+    return {r[0] for r in (await conn.execute(query)).all()}
 
 
 def _depth_first(root: int, found: list[Status]) -> list[Status]:

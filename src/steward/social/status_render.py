@@ -88,10 +88,12 @@ async def ensure_tags(conn: AsyncConnection, tenant_id: int, names: list[str]) -
     return found
 
 
-async def set_status_tags(conn: AsyncConnection, tenant_id: int, status_id: int, names: list[str]) -> None:
+async def set_status_tags(conn: AsyncConnection, tenant_id: int, status_id: int, names: list[str], *,
+                          new_status: bool = False) -> None:
     ids = await ensure_tags(conn, tenant_id, names)
-    await conn.execute(status_tags.delete().where(status_tags.c.tenant_id == tenant_id,
-                                                  status_tags.c.status_id == status_id))
+    if not new_status:
+        await conn.execute(status_tags.delete().where(status_tags.c.tenant_id == tenant_id,
+                                                      status_tags.c.status_id == status_id))
     if ids:
         await conn.execute(status_tags.insert(), [
             {"tenant_id": tenant_id, "status_id": status_id, "tag_id": tag_id} for tag_id in set(ids.values())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +56,31 @@ class StatusDraft:
     idempotency_key: str | None = None
     application_id: int | None = None
     scheduled_at: datetime | None = None
+    # Edits may change their media's description and focus: (id, description, focus).
+    media_attributes: list[tuple[int, str | None, dict[str, float] | None]] | None = None
+
+
+def _media_attributes(params: Params) -> list[tuple[int, str | None, dict[str, float] | None]]:
+    out = []
+    for item in params.list("media_attributes")[:16]:
+        if not isinstance(item, dict):
+            raise ApiError(422, "Validation failed: media_attributes must be a list of objects")
+        sub = type(params)(item)
+        media_id = sub.id("id")
+        if media_id is None:
+            raise ApiError(422, "Validation failed: media_attributes need an id")
+        focus = None
+        raw_focus = sub.str("focus", max_len=64)
+        if raw_focus:
+            try:
+                x, y = (float(v) for v in raw_focus.split(","))
+            except ValueError:
+                raise ApiError(422, "Validation failed: focus must be two numbers, x,y") from None
+            if not (-1 <= x <= 1 and -1 <= y <= 1):
+                raise ApiError(422, "Validation failed: focus must be between -1.0 and 1.0")
+            focus = {"x": x, "y": y}
+        out.append((media_id, sub.str("description", max_len=1500), focus))
+    return out
 
 
 def draft_from_params(tenant: Tenant, params: Params, *, idempotency_key: str | None = None,
@@ -82,6 +107,7 @@ def draft_from_params(tenant: Tenant, params: Params, *, idempotency_key: str | 
         idempotency_key=idempotency_key or None,
         application_id=application_id,
         scheduled_at=parse_timestamp(params.str("scheduled_at", max_len=64) or None),
+        media_attributes=_media_attributes(params) if "media_attributes" in params else None,
     )
 
 
@@ -142,18 +168,23 @@ async def usable_media(conn: AsyncConnection, tenant: Tenant, me: Account, ids: 
 
 
 async def _attach_media(conn: AsyncConnection, tenant_id: int, status_id: int, media_ids: list[int]) -> None:
-    for position, media_id in enumerate(media_ids):
-        await conn.execute(update(media_attachments).where(
-            media_attachments.c.tenant_id == tenant_id, media_attachments.c.id == media_id
-        ).values(status_id=status_id, position=position))
+    if not media_ids:
+        return
+    await conn.execute(update(media_attachments).where(
+        media_attachments.c.tenant_id == tenant_id, media_attachments.c.id.in_(media_ids)
+    ).values(status_id=status_id, position=case({m: i for i, m in enumerate(media_ids)},
+                                                value=media_attachments.c.id, else_=0)))
 
 
 async def _set_mentions(conn: AsyncConnection, tenant_id: int, status_id: int, author_id: int,
-                        account_ids: list[int]) -> list[int]:
+                        account_ids: list[int], *, new_status: bool = False) -> list[int]:
     """Make the status's mention rows match `account_ids`; returns the newly mentioned."""
     wanted = [a for a in dict.fromkeys(account_ids) if a != author_id]
-    existing = {r.account_id for r in (await conn.execute(select(mentions.c.account_id).where(
-        mentions.c.tenant_id == tenant_id, mentions.c.status_id == status_id))).all()}
+    if new_status and not wanted:
+        return []
+    existing: set[int] = set() if new_status else {r.account_id for r in (await conn.execute(
+        select(mentions.c.account_id).where(mentions.c.tenant_id == tenant_id,
+                                            mentions.c.status_id == status_id))).all()}
     gone = existing - set(wanted)
     if gone:
         await conn.execute(mentions.delete().where(mentions.c.tenant_id == tenant_id,
@@ -222,19 +253,35 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
         }
         await conn.execute(statuses.insert().values(**row))
         await _attach_media(conn, tenant.id, status_id, media_ids)
-        await _set_mentions(conn, tenant.id, status_id, me.id, rendered.mention_ids)
-        await set_status_tags(conn, tenant.id, status_id, rendered.tag_names)
+        await _set_mentions(conn, tenant.id, status_id, me.id, rendered.mention_ids, new_status=True)
+        await set_status_tags(conn, tenant.id, status_id, rendered.tag_names, new_status=True)
         if parent is not None:
             await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant.id,
                                                       statuses.c.id == parent.id)
                                .values(replies_count=statuses.c.replies_count + 1))
-        await touch_counts(conn, tenant.id, me.id, statuses_count=1)
         await conn.execute(update(accounts).where(accounts.c.tenant_id == tenant.id, accounts.c.id == me.id)
-                           .values(last_status_at=now))
+                           .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now))
         await enqueue(conn, "status.distribute", {"tenant_id": tenant.id, "status_id": status_id},
                       tenant_id=tenant.id)
     c.jobs.wake()
     return from_row(Status, row)
+
+
+async def _describe_media(conn: AsyncConnection, tenant_id: int, account_id: int, media_id: int,
+                          description: str | None, focus: dict[str, float] | None) -> None:
+    row = (await conn.execute(select(media_attachments.c.meta).where(
+        media_attachments.c.tenant_id == tenant_id, media_attachments.c.account_id == account_id,
+        media_attachments.c.id == media_id))).first()
+    if row is None:
+        raise ApiError(422, "Validation failed: media_attributes name media that is not on this post")
+    changes: dict[str, Any] = {}
+    if description is not None:
+        changes["description"] = description
+    if focus is not None:
+        changes["meta"] = {**(row.meta or {}), "focus": focus}
+    if changes:
+        await conn.execute(update(media_attachments).where(
+            media_attachments.c.tenant_id == tenant_id, media_attachments.c.id == media_id).values(**changes))
 
 
 async def _poll_options(conn: AsyncConnection, tenant_id: int, poll_id: int | None) -> list[str] | None:
@@ -287,6 +334,9 @@ async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int,
                     media_attachments.c.tenant_id == tenant.id, media_attachments.c.id.in_(dropped)
                 ).values(status_id=None))
             await _attach_media(conn, tenant.id, status.id, media_ids)
+        for media_id, description, focus in draft.media_attributes or []:
+            await _describe_media(conn, tenant.id, me.id, media_id if media_id in media_ids else 0, description,
+                                  focus)
         poll_id = status.poll_id
         if draft.poll is not None:
             old = await _poll_options(conn, tenant.id, status.poll_id)
@@ -330,13 +380,15 @@ async def _remove(conn: AsyncConnection, tenant_id: int, status: Status, now: An
                                            "account_id": status.account_id}, tenant_id=tenant_id)
 
 
-async def delete_status(c: Container, tenant: Tenant, me: Account, status_id: int) -> Status:
-    """Delete one of the author's statuses and every boost of it. Media stays
-    attached, so "delete and redraft" can reuse it."""
+async def delete_status(c: Container, tenant: Tenant, me: Account, status_id: int, *,
+                        by_moderator: bool = False) -> Status:
+    """Delete one of the author's statuses (any status of the tenant, for a
+    moderator) and every boost of it. Media stays attached, so "delete and
+    redraft" can reuse it."""
     now = utcnow()
     async with c.db.write() as conn:
         status = await load_status(conn, tenant.id, status_id)
-        if status.deleted_at is not None or status.account_id != me.id:
+        if status.deleted_at is not None or (status.account_id != me.id and not by_moderator):
             raise not_found()
         await _remove(conn, tenant.id, status, now)
         boosts = (await conn.execute(select(statuses).where(
