@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -162,11 +163,16 @@ async def active_filters(conn: AsyncConnection, tenant_id: int, account_id: int,
     return [f for f in await _load(conn, tenant_id, list(rows)) if context in f.context]
 
 
-def _keyword_regex(keyword: Keyword) -> re.Pattern[str]:
-    text = re.escape(keyword.keyword)
-    if keyword.whole_word:
+@lru_cache(maxsize=4096)
+def _pattern(keyword: str, whole_word: bool) -> re.Pattern[str]:
+    text = re.escape(keyword)
+    if whole_word:
         text = rf"(?<![\w]){text}(?![\w])"
     return re.compile(text, re.IGNORECASE)
+
+
+def _keyword_regex(keyword: Keyword) -> re.Pattern[str]:
+    return _pattern(keyword.keyword, keyword.whole_word)
 
 
 def match_filters(active: list[Filter], status_id: int, text: str) -> list[tuple[Filter, list[str], list[str]]]:
