@@ -61,7 +61,7 @@ class StatusDraft:
 
 
 def _media_attributes(params: Params) -> list[tuple[int, str | None, dict[str, float] | None]]:
-    out = []
+    out: list[tuple[int, str | None, dict[str, float] | None]] = []
     for item in params.list("media_attributes")[:16]:
         if not isinstance(item, dict):
             raise ApiError(422, "Validation failed: media_attributes must be a list of objects")
