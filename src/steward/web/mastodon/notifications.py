@@ -128,7 +128,7 @@ async def grouped(ctx: Ctx) -> Any:
         if group is None:
             group = groups[key] = {
                 "group_key": key, "notifications_count": 0, "type": n.type,
-                "most_recent_notification_id": str(n.id), "page_min_id": str(n.id), "page_max_id": str(n.id),
+                "most_recent_notification_id": n.id, "page_min_id": str(n.id), "page_max_id": str(n.id),
                 "latest_page_notification_at": iso(n.created_at), "sample_account_ids": [],
                 "status_id": str(n.status_id) if n.status_id else None,
             }

@@ -1,0 +1,40 @@
+"""Every entity of this area checked against Mastodon's OpenAPI description."""
+
+from __future__ import annotations
+
+from tests.schema import assert_matches
+from tests.web.test_timelines_helpers import favourite, follow, post, reblog
+from tests.world import World
+
+
+async def test_entities_match_mastodon(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    await follow(world, alice, bob)
+    await follow(world, ann, alice)
+    own = await post(world, alice, "mine #shapes")
+    await post(world, bob, "hey @alice", visibility="private")
+    await favourite(world, bob, own)
+    await favourite(world, ann, own)
+    await reblog(world, bob, own)
+    await post(world, alice, "@bob direct words", visibility="direct")
+
+    home = (await alice.get("/api/v1/timelines/home")).json()
+    assert len(home) == 4
+    assert_matches("Status", home, many=True)
+    assert_matches("Status", (await world.anon_a.get("/api/v1/timelines/public")).json(), many=True)
+    assert_matches("Status", (await alice.get("/api/v1/timelines/tag/shapes")).json(), many=True)
+
+    notes = (await alice.get("/api/v1/notifications")).json()
+    assert {n["type"] for n in notes} == {"mention", "favourite", "reblog", "follow"}
+    assert_matches("Notification", notes, many=True)
+    grouped = (await alice.get("/api/v2/notifications")).json()
+    assert_matches("GroupedNotificationsResults", grouped)
+    assert_matches("NotificationPolicy", (await alice.get("/api/v2/notifications/policy")).json())
+    assert_matches("V1NotificationPolicy", (await alice.get("/api/v1/notifications/policy")).json())
+
+    markers = (await alice.post("/api/v1/markers", data={"home[last_read_id]": str(own)})).json()
+    assert_matches("Marker", markers["home"])
+
+    convs = (await bob.get("/api/v1/conversations")).json()
+    assert len(convs) == 1
+    assert_matches("Conversation", convs, many=True)
