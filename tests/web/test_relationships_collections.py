@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from steward.db.tables import accounts
 from steward.social.accounts import touch_counts
+from steward.social.relationships import create_follow
 from tests.schema import assert_matches
 from tests.world import World
 
@@ -117,10 +118,18 @@ async def test_domain_block_shows_in_relationship_and_stops_follows(world: World
     r = await alice.post(f"/api/v1/accounts/{remote_id}/follow")
     # Remote accounts are asked first; federation delivers the Follow.
     assert r.json()["requested"] and not r.json()["following"]
-    await alice.post(f"/api/v1/accounts/{remote_id}/unfollow")
+    async with world.c.db.write() as conn:  # eve follows alice (as an accepted remote Follow would)
+        await create_follow(conn, world.a.id, remote_id, int(alice.account_id), show_reblogs=True, notify=False,
+                             languages=None)
+    r = await alice.get("/api/v1/accounts/relationships", params={"id[]": str(remote_id)})
+    assert r.json()[0]["followed_by"] and r.json()[0]["requested"]
+    assert (await alice.get("/api/v1/accounts/verify_credentials")).json()["followers_count"] == 1
+
     await alice.post("/api/v1/domain_blocks", data={"domain": "spam.example"})
     r = await alice.get("/api/v1/accounts/relationships", params={"id[]": str(remote_id)})
-    assert r.json()[0]["domain_blocking"]
+    rel = r.json()[0]
+    assert rel["domain_blocking"] and not rel["followed_by"] and not rel["requested"]
+    assert (await alice.get("/api/v1/accounts/verify_credentials")).json()["followers_count"] == 0
     r = await alice.post(f"/api/v1/accounts/{remote_id}/follow")
     assert r.status_code == 403
 

@@ -182,8 +182,10 @@ async def _merge(conn: AsyncConnection, tenant_id: int, owner: int, author: int,
                        .on_conflict_do_nothing())
 
 
-async def _create_follow(conn: AsyncConnection, tenant_id: int, source: int, target: int, *,
-                         show_reblogs: bool, notify: bool, languages: list[str] | None) -> bool:
+async def create_follow(conn: AsyncConnection, tenant_id: int, source: int, target: int, *,
+                        show_reblogs: bool, notify: bool, languages: list[str] | None) -> bool:
+    """Record `source` following `target` (counters, home-feed merge); False when
+    it already did. No rules checked: callers (and federation on Accept) decide."""
     inserted = await insert_ignore(conn, follows, {
         "tenant_id": tenant_id, "id": new_id(), "account_id": source, "target_account_id": target,
         "created_at": utcnow(), "show_reblogs": show_reblogs, "notify": notify, "languages": languages})
@@ -318,8 +320,8 @@ async def follow(c: Container, tenant: Tenant, me: Account, target_id: int, *, r
                 "created_at": utcnow(), "show_reblogs": show_reblogs, "notify": bool(notify), "languages": langs})
             kind = "follow_request"
         else:
-            inserted = await _create_follow(conn, tenant.id, me.id, target.id, show_reblogs=show_reblogs,
-                                            notify=bool(notify), languages=langs)
+            inserted = await create_follow(conn, tenant.id, me.id, target.id, show_reblogs=show_reblogs,
+                                           notify=bool(notify), languages=langs)
             kind = "follow"
         if inserted and target.local:
             await enqueue(conn, "notify", {"tenant_id": tenant.id, "account_id": target.id,
@@ -362,8 +364,8 @@ async def authorize_request(c: Container, tenant: Tenant, me: Account, requester
         row = await pending_request(conn, tenant.id, requester.id, me.id)
         await conn.execute(delete(follow_requests).where(
             follow_requests.c.tenant_id == tenant.id, follow_requests.c.id == row.id))
-        await _create_follow(conn, tenant.id, requester.id, me.id, show_reblogs=row.show_reblogs,
-                             notify=row.notify, languages=row.languages)
+        await create_follow(conn, tenant.id, requester.id, me.id, show_reblogs=row.show_reblogs,
+                            notify=row.notify, languages=row.languages)
         return await relationship(conn, tenant.id, me.id, requester)
 
 
@@ -576,9 +578,9 @@ async def block_domain(c: Container, tenant: Tenant, me: Account, raw_domain: st
                 follows.c.account_id.in_(theirs) & (follows.c.target_account_id == me.id))))).all()
         for source, target in pairs:
             await _drop_follow(conn, tenant.id, source, target)
-        await conn.execute(delete(follow_requests).where(
-            follow_requests.c.tenant_id == tenant.id, follow_requests.c.target_account_id == me.id,
-            follow_requests.c.account_id.in_(theirs)))
+        await conn.execute(delete(follow_requests).where(follow_requests.c.tenant_id == tenant.id, or_(
+            (follow_requests.c.target_account_id == me.id) & follow_requests.c.account_id.in_(theirs),
+            (follow_requests.c.account_id == me.id) & follow_requests.c.target_account_id.in_(theirs))))
 
 
 async def unblock_domain(c: Container, tenant: Tenant, me: Account, raw_domain: str) -> None:
