@@ -321,3 +321,18 @@ async def test_following_brings_recent_posts_into_home(world: World) -> None:
     await alice.post(f"/api/v1/accounts/{bob.account_id}/follow")
     home = [s["id"] for s in (await alice.get("/api/v1/timelines/home")).json()]
     assert home == [boost, private, public]
+
+
+async def test_authorize_all_requests_helper(world: World) -> None:
+    from steward.social.relationships import authorize_all_requests
+
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    await bob.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+    await alice.post(f"/api/v1/accounts/{bob.account_id}/follow")
+    await ann.post(f"/api/v1/accounts/{bob.account_id}/follow")
+    async with world.c.db.write() as conn:
+        assert await authorize_all_requests(conn, world.a.id, int(bob.account_id)) == 2
+    assert (await bob.get("/api/v1/follow_requests")).json() == []
+    assert (await _me(bob))["followers_count"] == 2
+    r = await bob.get("/api/v1/accounts/relationships", params=[("id[]", alice.account_id), ("id[]", ann.account_id)])
+    assert all(x["followed_by"] for x in r.json())

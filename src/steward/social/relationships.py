@@ -369,6 +369,19 @@ async def authorize_request(c: Container, tenant: Tenant, me: Account, requester
         return await relationship(conn, tenant.id, me.id, requester)
 
 
+async def authorize_all_requests(conn: AsyncConnection, tenant_id: int, account_id: int) -> int:
+    """Accept every pending request to `account_id`, as Mastodon does when an
+    account stops being locked; returns how many. For the profile update's transaction."""
+    rows = (await conn.execute(select(follow_requests).where(
+        follow_requests.c.tenant_id == tenant_id, follow_requests.c.target_account_id == account_id))).all()
+    for row in rows:
+        await conn.execute(delete(follow_requests).where(
+            follow_requests.c.tenant_id == tenant_id, follow_requests.c.id == row.id))
+        await create_follow(conn, tenant_id, row.account_id, account_id, show_reblogs=row.show_reblogs,
+                            notify=row.notify, languages=row.languages)
+    return len(rows)
+
+
 async def reject_request(c: Container, tenant: Tenant, me: Account, requester_id: int) -> Relationship:
     async with c.db.write() as conn:
         requester = await visible_target(conn, tenant.id, requester_id)
