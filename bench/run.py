@@ -65,8 +65,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, seeded: Seeded, log_path: Path) -> None:
+    def __init__(self, seeded: Seeded, log_path: Path, *, inline_sqlite: bool = False) -> None:
         self.seeded = seeded
+        self.inline_sqlite = inline_sqlite
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -75,7 +76,8 @@ class Server:
     def start(self) -> None:
         env = {**os.environ, "STEWARD_DATA_DIR": str(self.seeded.data_dir),
                "STEWARD_DATABASE_URL": self.seeded.database_url}
-        cmd = [sys.executable, "-m", "steward.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        entry = [str(BENCH_DIR / "inline_sqlite.py")] if self.inline_sqlite else ["-m", "steward.cli"]
+        cmd = [sys.executable, *entry, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--log-level", "warning"]
         self.log = self.log_path.open("wb")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -143,6 +145,29 @@ def proc_cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds used by everything on the machine (all cores), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        fields = fh.readline().split()[1:]
+    busy = sum(int(v) for i, v in enumerate(fields) if i not in (3, 4))  # all but idle and iowait
+    return busy / TICKS
+
+
+def wait_until_quiet(max_wait: float, threshold: float = 0.15) -> float:
+    """Wait (up to `max_wait` s) until the rest of the machine uses under `threshold` of its cores
+    over a 2 s window; returns the busy fraction last seen. Other work on the machine (tests, builds)
+    takes CPU from the server and skews every figure."""
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + max_wait
+    while True:
+        before = machine_cpu_seconds()
+        time.sleep(2.0)
+        busy = (machine_cpu_seconds() - before) / (2.0 * cores)
+        if busy < threshold or time.monotonic() >= deadline:
+            return busy
+        say(f"machine busy ({busy:.0%} of {cores} cores used by other processes); waiting")
 
 
 class RssSampler(threading.Thread):
@@ -309,14 +334,16 @@ def _area(frames: list[str]) -> str:
 
 
 def profile(server: Server, scenario: str, duration: float, connections: int, threads: int,
-            use_wrk: bool, out_dir: Path, db: str) -> dict[str, Any]:
+            use_wrk: bool, out_dir: Path, db: str, args_wait_quiet: float = 0.0) -> dict[str, Any]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         raise SystemExit("py-spy is not installed (pip install py-spy)")
     raw = out_dir / f"profile-{scenario}-{db}.txt"
     svg = out_dir / f"profile-{scenario}-{db}.svg"
+    if args_wait_quiet:
+        wait_until_quiet(args_wait_quiet)
     spy_raw = subprocess.Popen([py_spy, "record", "--pid", str(server.pid), "--duration", f"{int(duration)}",
-                                "--rate", "250", "--format", "raw", "--nonblocking", "--threads",
+                                "--rate", "250", "--format", "raw", "--nonblocking", "--function",
                                 "--output", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)
     figures = load(server, scenario, duration, connections, threads, use_wrk)
@@ -367,12 +394,17 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, use_wr
     load(server, scenario, args.warmup, args.connections, args.threads, use_wrk)
     if scenario == "post":
         wait_for_jobs(server.seeded.database_url, args.drain_timeout)
+    if args.wait_quiet:
+        wait_until_quiet(args.wait_quiet)
     say(f"{scenario}: {args.connections} clients for {args.duration:g}s")
     sampler = RssSampler(server.pid)
     sampler.start()
+    load_average = os.getloadavg()[0]
+    machine_before = machine_cpu_seconds()
     cpu_before = proc_cpu_seconds(server.pid)
     figures = load(server, scenario, args.duration, args.connections, args.threads, use_wrk)
     cpu_after = proc_cpu_seconds(server.pid)
+    machine_used = machine_cpu_seconds() - machine_before
     peak_sampled = sampler.stop()
     status = proc_status(server.pid)
     seconds = figures["duration_us"] / 1e6
@@ -389,6 +421,11 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, use_wr
         "server_cpu_s": round(cpu_after - cpu_before, 2),
         "server_cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / max(1, figures["requests"]), 3),
         "loadgen_cpu_s": figures["loadgen_cpu_s"],
+        # Whatever else ran on the machine meanwhile (other work shares the cores too).
+        "other_cpu_s": round(max(0.0, machine_used - (cpu_after - cpu_before) - figures["loadgen_cpu_s"]), 2),
+        "contended": machine_used - (cpu_after - cpu_before) - figures["loadgen_cpu_s"]
+        > 0.1 * seconds * (os.cpu_count() or 1),
+        "load_average_before": round(load_average, 2),
         "peak_rss_mb_during": round(peak_sampled / 1024, 1),
         "peak_rss_mb_process": round(status.get("VmHWM", 0) / 1024, 1),
     }
@@ -412,6 +449,11 @@ def print_table(db: str, results: list[dict[str, Any]]) -> None:
             continue
         print(f"{r['title']:<44} {r['requests_per_s']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['errors']:>7} {r['server_cpu_ms_per_request']:>10.3f} {r['peak_rss_mb_process']:>11.1f}")
+        if r["contended"]:
+            print(f"{'':<44} WARNING: other processes used the CPU during this run; the figures are low")
+        print(f"{'':<44} server {r['server_cpu_s']:.1f} CPU-s, load generator {r['loadgen_cpu_s']:.1f}, "
+              f"other processes {r['other_cpu_s']:.1f} (of {r['duration_s'] * (os.cpu_count() or 1):.0f} "
+              "available)")
         if r["errors"]:
             print(f"{'':<44} first error: {r['first_error'][:200]}")
         if "job_backlog_after" in r:
@@ -433,8 +475,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain-timeout", type=float, default=60.0,
                         help="how long to wait for fan-out jobs after the posting load")
     parser.add_argument("--python-loadgen", action="store_true", help="use bench/loadgen.py even when wrk exists")
+    parser.add_argument("--wait-quiet", type=float, default=120.0, metavar="SECONDS",
+                        help="before measuring, wait up to this long for other processes to go quiet (0: don't)")
     parser.add_argument("--profile", action="store_true", help="also record a py-spy profile of each scenario")
     parser.add_argument("--reset", action="store_true", help="seed a fresh database first")
+    parser.add_argument("--inline-sqlite", action="store_true",
+                        help="experiment: run the server with aiosqlite's thread hops removed (bench/inline_sqlite.py)")
     parser.add_argument("--accounts", type=int, default=Plan.accounts)
     parser.add_argument("--statuses", type=int, default=Plan.statuses)
     parser.add_argument("--bench-accounts", type=int, default=Plan.bench_accounts)
@@ -449,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     seeded = asyncio.run(ensure_seeded(settings, plan_from_args(args), reset=args.reset))
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    server = Server(seeded, RESULTS_DIR / f"server-{args.db}-{stamp}.log")
+    server = Server(seeded, RESULTS_DIR / f"server-{args.db}-{stamp}.log", inline_sqlite=args.inline_sqlite)
     say(f"starting steward serve on {server.url} ({args.db})")
     server.start()
     results: list[dict[str, Any]] = []
@@ -461,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.profile and "skipped" not in results[-1]:
                 say(f"{scenario}: profiling with py-spy")
                 profiles[scenario] = profile(server, scenario, args.duration, args.connections, args.threads,
-                                             use_wrk, RESULTS_DIR, args.db)
+                                             use_wrk, RESULTS_DIR, args.db, args.wait_quiet)
                 print(profiles[scenario]["summary"])
     finally:
         server.stop()
@@ -469,10 +515,11 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "db": args.db,
         "database": "sqlite" if settings.is_sqlite else "postgresql", "machine": machine(),
         "load_generator": "wrk" if use_wrk else "bench/loadgen.py", "wrk_threads": args.threads,
+        "inline_sqlite_experiment": args.inline_sqlite,
         "seed": plan_from_args(args).marker(), "results": results,
         "profiles": {k: {kk: vv for kk, vv in v.items() if kk != "summary"} for k, v in profiles.items()},
     }
-    out = RESULTS_DIR / f"{stamp}-{args.db}.json"
+    out = RESULTS_DIR / f"{stamp}-{args.db}{'-inline' if args.inline_sqlite else ''}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print_table(args.db, results)
     say(f"results written to {out}")
