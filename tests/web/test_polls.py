@@ -47,12 +47,19 @@ async def test_multiple_choice_hidden_totals_and_expiry(world: World) -> None:
     body = r.json()
     assert body["own_votes"] == [0, 2] and body["votes_count"] == 2 and body["voters_count"] == 1
     assert all(o["votes_count"] is None for o in body["options"])  # hidden until it ends
-    assert [o["votes_count"] for o in (await alice.get(f"/api/v1/polls/{pid}")).json()["options"]] == [1, 0, 1]
+    # Further votes on a multiple-choice poll add other options, never the same one twice.
+    assert (await bob.post(f"/api/v1/polls/{pid}/votes", json={"choices": [2]})).status_code == 422
+    r = await bob.post(f"/api/v1/polls/{pid}/votes", json={"choices": [1]})
+    assert r.status_code == 200 and r.json()["own_votes"] == [0, 2, 1]
+    assert r.json()["votes_count"] == 3 and r.json()["voters_count"] == 1
+    status = (await bob.get(f"/api/v1/statuses/{s['id']}")).json()
+    assert status["poll"]["own_votes"] == [0, 2, 1]
+    assert [o["votes_count"] for o in (await alice.get(f"/api/v1/polls/{pid}")).json()["options"]] == [1, 1, 1]
     async with world.c.db.write() as conn:
         await conn.execute(update(polls).where(polls.c.tenant_id == world.a.id, polls.c.id == int(pid))
                            .values(expires_at=utcnow() - timedelta(seconds=1)))
     ended = (await bob.get(f"/api/v1/polls/{pid}")).json()
-    assert ended["expired"] is True and [o["votes_count"] for o in ended["options"]] == [1, 0, 1]
+    assert ended["expired"] is True and [o["votes_count"] for o in ended["options"]] == [1, 1, 1]
     late = await world.admin_ann.post(f"/api/v1/polls/{pid}/votes", json={"choices": [1]})
     assert late.status_code == 422 and "ended" in late.json()["error"]
 
@@ -76,13 +83,16 @@ async def test_poll_bad_input_and_isolation(world: World) -> None:
     private = await post(alice, "Secret Q", visibility="private", poll={"options": ["x", "y"], "expires_in": 600})
     assert (await bob.get(f"/api/v1/polls/{private['poll']['id']}")).status_code == 404
     assert (await bob.post(f"/api/v1/polls/{private['poll']['id']}/votes", json={"choices": [0]})).status_code == 404
-    # Too many options; media and a poll together.
+    # Too many options; a poll without text.
     r = await alice.post("/api/v1/statuses", json={"status": "x", "poll": {"options": ["a", "b", "c", "d", "e"],
                                                                            "expires_in": 600}})
     assert r.status_code == 422
+    r = await alice.post("/api/v1/statuses", json={"status": "", "poll": {"options": ["a", "b"], "expires_in": 600}})
+    assert r.status_code == 422 and "error" in r.json()
+    # Media and a poll together are fine (Mastodon allows it too).
     r = await alice.post("/api/v1/statuses", json={"status": "x", "media_ids": [await add_media(world, alice)],
                                                    "poll": {"options": ["a", "b"], "expires_in": 600}})
-    assert r.status_code == 422 and "error" in r.json()
+    assert r.status_code == 200 and r.json()["poll"] and r.json()["media_attachments"]
 
 
 async def test_edit_replaces_poll(world: World) -> None:

@@ -196,6 +196,11 @@ async def test_delete_returns_source_and_undoes_counters(world: World) -> None:
     # Delete and redraft: the media can be used again.
     again = await post(bob, "redraft", media_ids=[media])
     assert again["media_attachments"][0]["id"] == media
+    # Unless it is deleted with the status.
+    r = await bob.delete(f"/api/v1/statuses/{again['id']}", params={"delete_media": "true"})
+    assert r.status_code == 200 and r.json()["media_attachments"][0]["id"] == media
+    r = await bob.post("/api/v1/statuses", json={"status": "x", "media_ids": [media]})
+    assert r.status_code == 422
 
 
 async def test_media_attachments(world: World) -> None:

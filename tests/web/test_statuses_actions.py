@@ -74,8 +74,10 @@ async def test_reblog_round_trip(world: World) -> None:
     private = await post(alice, "followers", visibility="private")
     await follow(world, bob, alice)
     assert (await bob.post(f"/api/v1/statuses/{private['id']}/reblog")).status_code == 403
-    own = await alice.post(f"/api/v1/statuses/{private['id']}/reblog")
+    own = await alice.post(f"/api/v1/statuses/{private['id']}/reblog", data={"visibility": "unlisted"})
     assert own.status_code == 200 and own.json()["visibility"] == "private"
+    # Followers-only boosts are not listed.
+    assert (await alice.get(f"/api/v1/statuses/{private['id']}/reblogged_by")).json() == []
     direct = await post(alice, "@bob psst", visibility="direct")
     assert (await bob.post(f"/api/v1/statuses/{direct['id']}/reblog")).status_code == 403
     bad = await bob.post(f"/api/v1/statuses/{s['id']}/reblog", data={"visibility": "direct"})

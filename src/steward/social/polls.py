@@ -81,10 +81,11 @@ async def get_poll(conn: AsyncConnection, tenant_id: int, viewer_id: int | None,
 
 
 async def own_votes(conn: AsyncConnection, tenant_id: int, account_id: int, poll_id: int) -> list[int]:
+    """The account's choices in the order it made them."""
     rows = (await conn.execute(select(poll_votes.c.choice).where(
         poll_votes.c.tenant_id == tenant_id, poll_votes.c.poll_id == poll_id,
-        poll_votes.c.account_id == account_id))).all()
-    return sorted(r.choice for r in rows)
+        poll_votes.c.account_id == account_id).order_by(poll_votes.c.id))).all()
+    return [r.choice for r in rows]
 
 
 def parse_choices(raw: list[str], poll: Poll) -> list[int]:
@@ -116,7 +117,9 @@ async def vote(c: Container, tenant: Tenant, me: Account, poll_id: int, raw_choi
         if poll.expires_at is not None and poll.expires_at <= utcnow():
             raise ApiError(422, "Validation failed: The poll has already ended")
         choices = parse_choices(raw_choices, poll)
-        if await own_votes(conn, tenant.id, me.id, poll.id):
+        earlier = await own_votes(conn, tenant.id, me.id, poll.id)
+        # As in Mastodon, a multiple-choice poll takes further votes for other options.
+        if earlier and (not poll.multiple or set(earlier) & set(choices)):
             raise ApiError(422, "Validation failed: You have already voted on this poll")
         now = utcnow()
         await conn.execute(poll_votes.insert(), [
@@ -128,7 +131,7 @@ async def vote(c: Container, tenant: Tenant, me: Account, poll_id: int, raw_choi
             tallies[choice] += 1
         poll.tallies = tallies
         poll.votes_count += len(choices)
-        poll.voters_count += 1
+        poll.voters_count += 0 if earlier else 1
         await conn.execute(update(polls).where(polls.c.tenant_id == tenant.id, polls.c.id == poll.id).values(
             tallies=tallies, votes_count=poll.votes_count, voters_count=poll.voters_count))
     return poll

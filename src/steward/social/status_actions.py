@@ -201,7 +201,7 @@ async def accounts_who(conn: AsyncConnection, tenant_id: int, viewer_id: int | N
         query = select(key.label("key"), accounts).join(accounts, (accounts.c.tenant_id == statuses.c.tenant_id)
                                                         & (accounts.c.id == statuses.c.account_id)).where(
             statuses.c.tenant_id == tenant_id, statuses.c.reblog_of_id == status.id,
-            statuses.c.deleted_at.is_(None))
+            statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(["public", "unlisted"]))
     rows = in_order((await conn.execute(apply_page(query.where(accounts.c.suspended_at.is_(None)), key, page)))
                     .all(), page)
     return [from_row(Account, r) for r in rows], [r.key for r in rows]

@@ -126,11 +126,9 @@ def check_body(tenant: Tenant, draft: StatusDraft, has_media: bool) -> None:
     if counted_length(draft.text) + len(draft.spoiler_text) > limit:
         raise ApiError(422, f"Validation failed: Text character limit of {limit} exceeded",
                        {"text": [{"error": "ERR_TOO_LONG", "description": f"character limit of {limit} exceeded"}]})
-    if not draft.text.strip() and not has_media and draft.poll is None:
+    if not draft.text.strip() and not has_media:
         raise ApiError(422, "Validation failed: Text can't be blank",
                        {"text": [{"error": "ERR_BLANK", "description": "can't be blank"}]})
-    if has_media and draft.poll is not None:
-        raise ApiError(422, "Validation failed: Cannot attach both media and a poll")
 
 
 def status_urls(base: str, username: str, status_id: int) -> tuple[str, str]:
@@ -381,16 +379,24 @@ async def _remove(conn: AsyncConnection, tenant_id: int, status: Status, now: An
 
 
 async def delete_status(c: Container, tenant: Tenant, me: Account, status_id: int, *,
-                        by_moderator: bool = False) -> Status:
+                        by_moderator: bool = False, delete_media: bool = False) -> Status:
     """Delete one of the author's statuses (any status of the tenant, for a
     moderator) and every boost of it. Media stays attached, so "delete and
-    redraft" can reuse it."""
+    redraft" can reuse it, unless `delete_media` asks for it to go too."""
     now = utcnow()
+    files: list[str] = []
     async with c.db.write() as conn:
         status = await load_status(conn, tenant.id, status_id)
         if status.deleted_at is not None or (status.account_id != me.id and not by_moderator):
             raise not_found()
         await _remove(conn, tenant.id, status, now)
+        if delete_media:
+            media_rows = (await conn.execute(select(media_attachments.c.file_path, media_attachments.c.preview_path)
+                                             .where(media_attachments.c.tenant_id == tenant.id,
+                                                    media_attachments.c.status_id == status.id))).all()
+            files = [key for r in media_rows for key in (r.file_path, r.preview_path) if key]
+            await conn.execute(media_attachments.delete().where(media_attachments.c.tenant_id == tenant.id,
+                                                                media_attachments.c.status_id == status.id))
         boosts = (await conn.execute(select(statuses).where(
             statuses.c.tenant_id == tenant.id, statuses.c.reblog_of_id == status.id,
             statuses.c.deleted_at.is_(None)))).all()
@@ -398,6 +404,8 @@ async def delete_status(c: Container, tenant: Tenant, me: Account, status_id: in
             await _remove(conn, tenant.id, from_row(Status, row), now)
         status.deleted_at = now
     c.jobs.wake()
+    for key in files:
+        await c.media.delete(key)
     return status
 
 

@@ -87,7 +87,7 @@ def poll_to_api(poll: Poll, *, own_votes: list[int] | None, viewer_is_author: bo
     }
     if own_votes is not None:
         data["voted"] = bool(own_votes) or viewer_is_author
-        data["own_votes"] = sorted(own_votes)
+        data["own_votes"] = list(own_votes)
     return data
 
 
@@ -260,31 +260,35 @@ async def _viewer_flags(conn: AsyncConnection, tid: int, viewer_id: int, shown: 
     conversations = list({s.conversation_id for s in shown if s.conversation_id})
     zero = literal(0)
     parts = [
-        select(literal("f").label("k"), favourites.c.status_id.label("ref"), zero.label("extra")).where(
+        select(literal("f").label("k"), favourites.c.status_id.label("ref"), zero.label("extra"),
+               zero.label("seq")).where(
             favourites.c.tenant_id == tid, favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)),
-        select(literal("b"), bookmarks.c.status_id, zero).where(
+        select(literal("b"), bookmarks.c.status_id, zero, zero).where(
             bookmarks.c.tenant_id == tid, bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(ids)),
-        select(literal("p"), status_pins.c.status_id, zero).where(
+        select(literal("p"), status_pins.c.status_id, zero, zero).where(
             status_pins.c.tenant_id == tid, status_pins.c.account_id == viewer_id, status_pins.c.status_id.in_(ids)),
-        select(literal("r"), statuses.c.reblog_of_id, zero).where(
+        select(literal("r"), statuses.c.reblog_of_id, zero, zero).where(
             statuses.c.tenant_id == tid, statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids),
             statuses.c.deleted_at.is_(None)),
     ]
     if conversations:
-        parts.append(select(literal("m"), status_mutes.c.conversation_id, zero).where(
+        parts.append(select(literal("m"), status_mutes.c.conversation_id, zero, zero).where(
             status_mutes.c.tenant_id == tid, status_mutes.c.account_id == viewer_id,
             status_mutes.c.conversation_id.in_(conversations)))
     if poll_ids:
-        parts.append(select(literal("v"), poll_votes.c.poll_id, poll_votes.c.choice).where(
+        parts.append(select(literal("v"), poll_votes.c.poll_id, poll_votes.c.choice, poll_votes.c.id).where(
             poll_votes.c.tenant_id == tid, poll_votes.c.account_id == viewer_id, poll_votes.c.poll_id.in_(poll_ids)))
     flags = _Flags()
     targets = {"f": flags.favourited, "b": flags.bookmarked, "p": flags.pinned, "r": flags.reblogged,
                "m": flags.muted}
-    for k, ref, extra in (await conn.execute(union_all(*parts))).all():
+    votes: list[tuple[int, int, int]] = []
+    for k, ref, extra, seq in (await conn.execute(union_all(*parts))).all():
         if k == "v":
-            flags.votes[ref].append(int(extra))
+            votes.append((int(seq), ref, int(extra)))
         else:
             targets[k].add(ref)
+    for _, poll_id, choice in sorted(votes):
+        flags.votes[poll_id].append(choice)
     return flags
 
 

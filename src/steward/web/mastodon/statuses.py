@@ -79,8 +79,14 @@ async def update(ctx: Ctx) -> Any:
 
 @endpoint("write:statuses")
 async def destroy(ctx: Ctx) -> Any:
-    status = await delete_status(ctx.c, ctx.tenant, ctx.me, ctx.path_id())
-    data = await _render(ctx, status)
+    delete_media = bool(ctx.params.bool("delete_media", False))
+    if delete_media:
+        async with ctx.c.db.read() as conn:  # rendered first: the media is about to go
+            data = await render_status(ctx.c, conn, ctx.tenant, ctx.me.id, await get_visible(
+                conn, ctx.tenant.id, ctx.me.id, ctx.path_id()))
+    status = await delete_status(ctx.c, ctx.tenant, ctx.me, ctx.path_id(), delete_media=delete_media)
+    if not delete_media:
+        data = await _render(ctx, status)
     data["text"] = status.text
     return data
 
