@@ -154,6 +154,9 @@ async def test_account_statuses_filters(world: World) -> None:
     public_all = [boost["id"], self_reply["id"], reply_other["id"], media["id"], plain["id"]]
     assert await ids(world.anon_a) == public_all
     assert await ids(alice) == [direct["id"], private["id"], *public_all]
+    assert await ids(alice, exclude_direct="true") == [private["id"], *public_all]
+    assert await ids(world.admin_ann) == [direct["id"], *public_all]  # ann is mentioned
+    assert await ids(world.admin_ann, exclude_direct="true") == public_all
     await follow(world, bob, alice)
     assert await ids(bob) == [private["id"], *public_all]
     assert await ids(world.anon_a, only_media="true") == [media["id"]]

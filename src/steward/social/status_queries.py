@@ -4,7 +4,7 @@ the viewer."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +16,7 @@ from steward.db.tables import (
     blocks,
     follows,
     media_attachments,
+    mentions,
     mutes,
     status_pins,
     status_tags,
@@ -96,8 +97,8 @@ def _depth_first(root: int, found: list[Status]) -> list[Status]:
 
 async def account_statuses(conn: AsyncConnection, tenant_id: int, viewer_id: int | None, account_id: int,
                            page: Page, *, only_media: bool = False, exclude_replies: bool = False,
-                           exclude_reblogs: bool = False, pinned: bool = False,
-                           tagged: str | None = None) -> list[Status]:
+                           exclude_reblogs: bool = False, pinned: bool = False, tagged: str | None = None,
+                           exclude_direct: bool = False) -> list[Status]:
     account = (await conn.execute(select(accounts.c.id, accounts.c.suspended_at).where(
         accounts.c.tenant_id == tenant_id, accounts.c.id == account_id))).first()
     if account is None:
@@ -105,7 +106,8 @@ async def account_statuses(conn: AsyncConnection, tenant_id: int, viewer_id: int
     if account.suspended_at is not None:
         return []
     if viewer_id == account_id:
-        visibilities = ["public", "unlisted", "private", "direct"]
+        visibilities = ["public", "unlisted", "private"] if exclude_direct else ["public", "unlisted", "private",
+                                                                                 "direct"]
     else:
         if viewer_id is not None:
             blocked = (await conn.execute(select(blocks.c.id).where(
@@ -117,8 +119,16 @@ async def account_statuses(conn: AsyncConnection, tenant_id: int, viewer_id: int
             follows.c.tenant_id == tenant_id, follows.c.account_id == viewer_id,
             follows.c.target_account_id == account_id))).first() is not None
         visibilities = ["public", "unlisted", "private"] if following else ["public", "unlisted"]
+    allowed: Any = statuses.c.visibility.in_(visibilities)
+    if viewer_id is not None and viewer_id != account_id:
+        # As in Mastodon: plus whatever of theirs mentions the viewer.
+        mentioned = exists().where(mentions.c.tenant_id == tenant_id, mentions.c.status_id == statuses.c.id,
+                                   mentions.c.account_id == viewer_id)
+        if exclude_direct:
+            mentioned = mentioned & (statuses.c.visibility != "direct")
+        allowed = or_(allowed, mentioned)
     query = select(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.account_id == account_id,
-                                   statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(visibilities))
+                                   statuses.c.deleted_at.is_(None), allowed)
     if pinned:
         query = query.join(status_pins, (status_pins.c.tenant_id == statuses.c.tenant_id)
                            & (status_pins.c.status_id == statuses.c.id)

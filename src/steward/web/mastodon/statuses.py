@@ -207,7 +207,8 @@ async def by_account(ctx: Ctx) -> Any:
         found = await account_statuses(
             conn, ctx.tenant.id, _viewer(ctx), ctx.path_id(), page, only_media=bool(p.bool("only_media")),
             exclude_replies=bool(p.bool("exclude_replies")), exclude_reblogs=bool(p.bool("exclude_reblogs")),
-            pinned=bool(p.bool("pinned")), tagged=p.str("tagged", max_len=256))
+            pinned=bool(p.bool("pinned")), tagged=p.str("tagged", max_len=256),
+            exclude_direct=bool(p.bool("exclude_direct")))
         data = await render_statuses(ctx.c, conn, ctx.tenant, _viewer(ctx), found)
     return paged(ctx.request, data)
 
