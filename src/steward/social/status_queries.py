@@ -122,7 +122,7 @@ async def account_statuses(conn: AsyncConnection, tenant_id: int, viewer_id: int
     allowed: Any = statuses.c.visibility.in_(visibilities)
     if viewer_id is not None and viewer_id != account_id:
         # As in Mastodon: plus whatever of theirs mentions the viewer.
-        mentioned = exists().where(mentions.c.tenant_id == tenant_id, mentions.c.status_id == statuses.c.id,
+        mentioned: Any = exists().where(mentions.c.tenant_id == tenant_id, mentions.c.status_id == statuses.c.id,
                                    mentions.c.account_id == viewer_id)
         if exclude_direct:
             mentioned = mentioned & (statuses.c.visibility != "direct")
