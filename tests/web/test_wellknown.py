@@ -46,6 +46,15 @@ async def test_webfinger_with_split_domains(world: World) -> None:
             assert r.json()["links"][1]["href"] == f"http://{tenant.web_domain}/users/press"
 
 
+def test_resource_urls_with_ports() -> None:
+    from steward.web.public.wellknown import parse_resource
+
+    tenant = Tenant(id=1, domain="localhost:8080", web_domain="localhost:8080", name="t")
+    assert parse_resource(tenant, "http://localhost:8080/@alice") == "alice"
+    assert parse_resource(tenant, "acct:alice@localhost:8080") == "alice"
+    assert parse_resource(tenant, "http://localhost:9999/@alice") is None
+
+
 async def test_webfinger_bad_and_unknown(world: World) -> None:
     get = world.anon_a.get
     r = await get("/.well-known/webfinger")

@@ -37,7 +37,8 @@ def parse_resource(tenant: Tenant, resource: str) -> str | None:
     hosts = {tenant.domain, tenant.web_domain}
     if resource.lower().startswith(("https://", "http://")):
         parts = urlsplit(resource)
-        if (parts.hostname or "").lower() not in hosts:
+        netloc = parts.netloc.rpartition("@")[2].lower()
+        if netloc not in hosts and (parts.hostname or "").lower() not in hosts:
             return None
         path = unquote(parts.path).rstrip("/")
         for prefix in ("/@", "/users/"):
