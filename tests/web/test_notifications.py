@@ -110,6 +110,16 @@ async def test_grouped_notifications(world: World) -> None:
     assert fav["status_id"] == str(own) and fav["group_key"].startswith("favourite-")
     assert {a["id"] for a in body["accounts"]} == {bob.account_id, ann.account_id}
     assert str(own) in {s["id"] for s in body["statuses"]}
+    r = await alice.get(f"/api/v2/notifications/{fav['group_key']}")
+    assert r.status_code == 200, r.text
+    assert r.json()["notification_groups"][0]["notifications_count"] == 2
+    r = await alice.get(f"/api/v2/notifications/{fav['group_key']}/accounts")
+    assert r.status_code == 200 and {a["id"] for a in r.json()} == {bob.account_id, ann.account_id}
+    mention_key = groups[0]["group_key"]
+    r = await alice.get(f"/api/v2/notifications/{mention_key}")
+    assert r.status_code == 200 and r.json()["notification_groups"][0]["type"] == "mention"
+    assert (await bob.get(f"/api/v2/notifications/{mention_key}")).status_code == 404
+    assert (await alice.get("/api/v2/notifications/favourite-1-2")).status_code == 404
     r = await alice.post(f"/api/v2/notifications/{fav['group_key']}/dismiss")
     assert r.status_code == 200
     assert [g["type"] for g in (await alice.get("/api/v2/notifications")).json()["notification_groups"]] == [
@@ -133,6 +143,10 @@ async def test_policy_and_requests(world: World) -> None:
     assert r.status_code == 200
     r = await alice.get("/api/v1/notifications/requests")
     assert r.status_code == 200 and r.json() == []
+    assert (await alice.post("/api/v1/notifications/requests/123/accept")).status_code == 404
+    assert (await alice.post("/api/v1/notifications/requests/dismiss", data={"id[]": "123"})).json() == {}
+    r = await alice.post("/api/v1/notifications/requests/accept", data={"id[]": "bogus"})
+    assert r.status_code == 422
 
 
 async def test_bad_input(world: World) -> None:

@@ -198,6 +198,13 @@ async def get_notification(conn: AsyncConnection, tid: int, account_id: int, nid
     return from_row(Notification, row)
 
 
+async def group_members(conn: AsyncConnection, tid: int, account_id: int, key: str,
+                        limit: int = 200) -> list[Notification]:
+    query = _visible(tid, account_id).where(notifications.c.group_key == key).order_by(
+        notifications.c.id.desc()).limit(limit)
+    return [from_row(Notification, r) for r in (await conn.execute(query)).all()]
+
+
 async def dismiss(conn: AsyncConnection, tid: int, account_id: int, nid: int) -> None:
     result = await conn.execute(delete(notifications).where(
         notifications.c.tenant_id == tid, notifications.c.account_id == account_id, notifications.c.id == nid))

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from steward.core.clock import iso
 from steward.core.errors import ApiError
+from steward.core.ids import parse_id
 from steward.model.entities import Notification, Tenant
 from steward.social import notifications as svc
 from steward.social.accounts import get_accounts
@@ -109,18 +110,11 @@ async def unread_count(ctx: Ctx) -> Any:
 
 # -- grouped (v2) ------------------------------------------------------------------------------
 
-@endpoint("read:notifications")
-async def grouped(ctx: Ctx) -> Any:
-    types, exclude, from_id = _filters(ctx)
-    grouped_types = set(svc.check_types(ctx.params.str_list("grouped_types", max_items=20), "grouped_types")
-                        or svc.GROUPABLE) & svc.GROUPABLE
-    page = page_params(ctx.params, default=40, maximum=80)
-    async with ctx.c.db.read() as conn:
-        items = await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, page, types=types,
-                                             exclude_types=exclude, from_account_id=from_id)
-        account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
+def _grouped_body(items: list[Notification], account_api: dict[int, dict[str, Any]],
+                  status_api: dict[int, dict[str, Any]], grouped_types: set[str]) -> dict[str, Any]:
+    """Mastodon's GroupedNotificationsResults for a page of notifications (newest first)."""
     groups: dict[str, dict[str, Any]] = {}
-    for n in items:  # newest first
+    for n in items:
         if n.from_account_id not in account_api or (n.status_id and n.status_id not in status_api):
             continue
         key = n.group_key if n.type in grouped_types and n.group_key else f"ungrouped-{n.id}"
@@ -136,16 +130,66 @@ async def grouped(ctx: Ctx) -> Any:
         group["page_min_id"] = str(n.id)
         if str(n.from_account_id) not in group["sample_account_ids"] and len(group["sample_account_ids"]) < 8:
             group["sample_account_ids"].append(str(n.from_account_id))
-    used_accounts = {a for g in groups.values() for a in g["sample_account_ids"]}
-    used_statuses = {g["status_id"] for g in groups.values() if g["status_id"]}
-    body = {
+    used_accounts = dict.fromkeys(a for g in groups.values() for a in g["sample_account_ids"])
+    used_statuses = dict.fromkeys(g["status_id"] for g in groups.values() if g["status_id"])
+    return {
         "accounts": [account_api[int(a)] for a in used_accounts],
         "statuses": [status_api[int(s)] for s in used_statuses],
         "notification_groups": list(groups.values()),
     }
+
+
+@endpoint("read:notifications")
+async def grouped(ctx: Ctx) -> Any:
+    types, exclude, from_id = _filters(ctx)
+    grouped_types = set(svc.check_types(ctx.params.str_list("grouped_types", max_items=20), "grouped_types")
+                        or svc.GROUPABLE) & svc.GROUPABLE
+    page = page_params(ctx.params, default=40, maximum=80)
+    async with ctx.c.db.read() as conn:
+        items = await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, page, types=types,
+                                             exclude_types=exclude, from_account_id=from_id)
+        account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
+    body = _grouped_body(items, account_api, status_api, grouped_types)
     ids = [n.id for n in items]
     headers = link_header(ctx.request, ids[-1], ids[0]) if ids else {}
     return json(body, headers=headers)
+
+
+async def _group_items(ctx: Ctx, conn: AsyncConnection) -> list[Notification]:
+    key = str(ctx.request.path_params.get("group_key", ""))
+    if key.startswith("ungrouped-"):
+        nid = parse_id(key.removeprefix("ungrouped-"))
+        if nid is None:
+            raise ApiError(404, "Record not found")
+        return [await svc.get_notification(conn, ctx.tenant.id, ctx.me.id, nid)]
+    items = await svc.group_members(conn, ctx.tenant.id, ctx.me.id, key)
+    if not items:
+        raise ApiError(404, "Record not found")
+    return items
+
+
+@endpoint("read:notifications")
+async def show_group(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        items = await _group_items(ctx, conn)
+        account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
+    body = _grouped_body(items, account_api, status_api, svc.GROUPABLE)
+    if not body["notification_groups"]:
+        raise ApiError(404, "Record not found")
+    for group in body["notification_groups"]:
+        for key in ("page_min_id", "page_max_id", "latest_page_notification_at"):
+            group.pop(key, None)
+    return body
+
+
+@endpoint("read:notifications")
+async def group_accounts(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        items = await _group_items(ctx, conn)
+        people = await get_accounts(conn, ctx.tenant.id, {n.from_account_id for n in items})
+    base = ctx.base_url
+    ordered = dict.fromkeys(n.from_account_id for n in items)
+    return [account_to_api(base, ctx.tenant, people[a]) for a in ordered if a in people]
 
 
 @endpoint("write:notifications")
@@ -153,8 +197,6 @@ async def dismiss_group(ctx: Ctx) -> Any:
     key = str(ctx.request.path_params.get("group_key", ""))
     async with ctx.c.db.write() as conn:
         if key.startswith("ungrouped-"):
-            from steward.core.ids import parse_id
-
             nid = parse_id(key.removeprefix("ungrouped-"))
             if nid is None:
                 raise ApiError(404, "Record not found")
@@ -227,6 +269,20 @@ async def request_show(ctx: Ctx) -> Any:
     raise ApiError(404, "Record not found")
 
 
+@endpoint("write:notifications")
+async def request_act(ctx: Ctx) -> Any:
+    """Accepting or dismissing one request: there are none to act on (see `requests`)."""
+    ctx.path_id()
+    raise ApiError(404, "Record not found")
+
+
+@endpoint("write:notifications")
+async def requests_act(ctx: Ctx) -> Any:
+    """Bulk accept/dismiss; like Mastodon, ids that name no request are ignored."""
+    ctx.params.id_list("id", max_items=100)
+    return {}
+
+
 @endpoint("read:notifications")
 async def requests_merged(ctx: Ctx) -> Any:
     return {"merged": True}
@@ -240,12 +296,18 @@ routes = [
     Route("/api/v1/notifications/policy", update_policy_v1, methods=["PUT", "PATCH"]),
     Route("/api/v1/notifications/requests", requests, methods=["GET"]),
     Route("/api/v1/notifications/requests/merged", requests_merged, methods=["GET"]),
+    Route("/api/v1/notifications/requests/accept", requests_act, methods=["POST"]),
+    Route("/api/v1/notifications/requests/dismiss", requests_act, methods=["POST"]),
     Route("/api/v1/notifications/requests/{id}", request_show, methods=["GET"]),
+    Route("/api/v1/notifications/requests/{id}/accept", request_act, methods=["POST"]),
+    Route("/api/v1/notifications/requests/{id}/dismiss", request_act, methods=["POST"]),
     Route("/api/v1/notifications/{id}", show, methods=["GET"]),
     Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
     Route("/api/v2/notifications", grouped, methods=["GET"]),
     Route("/api/v2/notifications/policy", policy_v2, methods=["GET"]),
     Route("/api/v2/notifications/policy", update_policy_v2, methods=["PATCH", "PUT"]),
     Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}", show_group, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}/accounts", group_accounts, methods=["GET"]),
     Route("/api/v2/notifications/{group_key}/dismiss", dismiss_group, methods=["POST"]),
 ]
