@@ -110,3 +110,18 @@ async def test_edit_replaces_poll(world: World) -> None:
     history = (await alice.get(f"/api/v1/statuses/{s['id']}/history")).json()
     assert history[0]["poll"] == {"options": [{"title": "x"}, {"title": "y"}]}
     assert history[-1]["poll"] == {"options": [{"title": "x"}, {"title": "z"}]}
+
+
+async def test_form_encoded_poll_and_media(world: World) -> None:
+    """Clients such as Tusky send Rails-style form fields rather than JSON."""
+    alice = world.local_alice
+    media = await add_media(world, alice)
+    r = await alice.post("/api/v1/statuses", data={
+        "status": "form", "poll[options][]": ["one", "two", "three"], "poll[expires_in]": "900",
+        "poll[multiple]": "true", "media_ids[]": [media], "visibility": "unlisted", "sensitive": "1"})
+    assert r.status_code == 200, r.text
+    s = r.json()
+    assert [o["title"] for o in s["poll"]["options"]] == ["one", "two", "three"] and s["poll"]["multiple"] is True
+    assert s["media_attachments"][0]["id"] == media and s["sensitive"] is True and s["visibility"] == "unlisted"
+    r = await world.local_bob.post(f"/api/v1/polls/{s['poll']['id']}/votes", data={"choices[]": ["0", "2"]})
+    assert r.status_code == 200 and r.json()["own_votes"] == [0, 2]
