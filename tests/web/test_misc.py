@@ -133,9 +133,37 @@ async def test_directory(world: World) -> None:
         assert r.status_code == 422 and "error" in r.json(), bad
 
 
-async def test_trends_are_empty(world: World) -> None:
+async def test_trends(world: World) -> None:
     for path in ("/api/v1/trends", "/api/v1/trends/tags", "/api/v1/trends/statuses", "/api/v1/trends/links"):
         r = await world.anon_a.get(path)
         assert r.status_code == 200 and r.json() == [], path
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    for person, text in ((alice, "Reading #books today"), (bob, "More #books and #tea"), (alice, "#tea alone"),
+                         (ann, "#books again")):
+        r = await person.post("/api/v1/statuses", json={"status": text})
+        assert r.status_code == 200, r.text
+    popular = (await bob.post("/api/v1/statuses", json={"status": "Popular post"})).json()
+    quiet = (await bob.post("/api/v1/statuses", json={"status": "Quiet post"})).json()
+    hidden = (await bob.post("/api/v1/statuses", json={"status": "Private", "visibility": "private"})).json()
+    for person in (alice, ann):
+        assert (await person.post(f"/api/v1/statuses/{popular['id']}/favourite")).status_code == 200
+    await world.run_jobs()
+    r = await world.anon_a.get("/api/v1/trends/tags")
+    assert r.status_code == 200
+    assert_matches("Tag", r.json(), many=True)
+    # #books: three people; #tea: two; each tag needs two people to trend.
+    assert [t["name"] for t in r.json()] == ["books", "tea"]
+    assert r.json()[0]["history"][0]["accounts"] == "3"
+    assert [t["name"] for t in (await world.anon_a.get("/api/v1/trends", params={"limit": 1})).json()] == ["books"]
+    r = await world.local_alice.get("/api/v1/trends/statuses")
+    assert r.status_code == 200
+    assert_matches("Status", r.json(), many=True)
+    ids = [s["id"] for s in r.json()]
+    assert ids == [popular["id"]] and quiet["id"] not in ids and hidden["id"] not in ids
+    # Tenant b has its own (empty) trends.
+    assert (await world.anon_b.get("/api/v1/trends/tags")).json() == []
+    assert (await world.anon_b.get("/api/v1/trends/statuses")).json() == []
+    await world.c.tenants.update_settings(world.a.id, {"trends": False})
+    assert (await world.anon_a.get("/api/v1/trends/tags")).json() == []
     r = await world.anon_a.get("/api/v1/trends/tags", params={"limit": "x"})
-    assert r.status_code == 422
+    assert r.status_code == 422 and "error" in r.json()

@@ -1,5 +1,5 @@
 """Small client endpoints: custom emojis, preferences, announcements, the profile
-directory and trends."""
+directory and trends (tags and statuses; links are not tracked yet)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from steward.core.clock import iso
 from steward.core.errors import ApiError
 from steward.social import announcements as announcement_service
 from steward.social import instance as instance_service
+from steward.social import trends
 from steward.social.accounts import get_user_for_account
 from steward.web.base import Ctx, endpoint
+from steward.web.mastodon.search import render_tags
 from steward.web.mastodon.serialize_accounts import account_to_api
+from steward.web.mastodon.serialize_statuses import render_statuses
 
 
 def emoji_to_api(base: str, row: Any) -> dict[str, Any]:
@@ -95,27 +98,36 @@ async def directory(ctx: Ctx) -> Any:
     return [account_to_api(ctx.base_url, ctx.tenant, a) for a in found]
 
 
-def _trend_page(ctx: Ctx, maximum: int) -> None:
-    ctx.params.int("limit", 10, lo=1, hi=maximum, clamp=True)
-    ctx.params.int("offset", 0, lo=0, clamp=True)
+def _trend_page(ctx: Ctx, default: int, maximum: int) -> tuple[int, int]:
+    limit = ctx.params.int("limit", default, lo=1, hi=maximum, clamp=True) or default
+    return limit, ctx.params.int("offset", 0, lo=0, clamp=True) or 0
 
 
-@endpoint(auth="none")
+@endpoint("read", auth="optional")
 async def trending_tags(ctx: Ctx) -> Any:
-    # Trends are not computed yet; an empty list is what a server without trends returns.
-    _trend_page(ctx, 20)
-    return []
+    limit, offset = _trend_page(ctx, 10, 20)
+    if not trends.enabled(ctx.tenant):
+        return []
+    async with ctx.c.db.read() as conn:
+        rows = await trends.trending_tags(conn, ctx.tenant.id, limit=limit, offset=offset)
+        return await render_tags(ctx, conn, rows)
 
 
-@endpoint(auth="none")
+@endpoint("read", auth="optional")
 async def trending_statuses(ctx: Ctx) -> Any:
-    _trend_page(ctx, 40)
-    return []
+    limit, offset = _trend_page(ctx, 20, 40)
+    if not trends.enabled(ctx.tenant):
+        return []
+    viewer = ctx.account.id if ctx.account else None
+    async with ctx.c.db.read() as conn:
+        rows = await trends.trending_statuses(conn, ctx.tenant.id, limit=limit, offset=offset)
+        return await render_statuses(ctx.c, conn, ctx.tenant, viewer, rows)
 
 
-@endpoint(auth="none")
+@endpoint("read", auth="optional")
 async def trending_links(ctx: Ctx) -> Any:
-    _trend_page(ctx, 20)
+    # Links are not tracked yet (no preview cards), so none trend.
+    _trend_page(ctx, 10, 20)
     return []
 
 
