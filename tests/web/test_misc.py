@@ -160,6 +160,10 @@ async def test_trends(world: World) -> None:
     assert_matches("Status", r.json(), many=True)
     ids = [s["id"] for s in r.json()]
     assert ids == [popular["id"]] and quiet["id"] not in ids and hidden["id"] not in ids
+    # Not for someone who mutes its author.
+    assert (await alice.post(f"/api/v1/accounts/{bob.account_id}/mute")).status_code == 200
+    assert (await alice.get("/api/v1/trends/statuses")).json() == []
+    assert [s["id"] for s in (await world.anon_a.get("/api/v1/trends/statuses")).json()] == [popular["id"]]
     # Tenant b has its own (empty) trends.
     assert (await world.anon_b.get("/api/v1/trends/tags")).json() == []
     assert (await world.anon_b.get("/api/v1/trends/statuses")).json() == []

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from steward.core.clock import utcnow
 from steward.core.ids import id_floor_for_time
-from steward.db.tables import accounts, status_tags, statuses, tags
+from steward.db.tables import accounts, blocks, mutes, status_tags, statuses, tags
 from steward.model.entities import Status, Tenant, from_row
 
 if TYPE_CHECKING:
@@ -54,13 +54,30 @@ async def trending_tags(conn: AsyncConnection, tenant_id: int, *, limit: int, of
     return list((await conn.execute(query)).all())
 
 
-async def trending_statuses(conn: AsyncConnection, tenant_id: int, *, limit: int, offset: int) -> list[Status]:
+def _not_shunned(tenant_id: int, viewer_id: int | None) -> list[Any]:
+    """Leave out authors the viewer blocks or mutes, and authors who block the viewer."""
+    if viewer_id is None:
+        return []
+    author = statuses.c.account_id
+    return [
+        ~exists().where(blocks.c.tenant_id == tenant_id, blocks.c.account_id == viewer_id,
+                        blocks.c.target_account_id == author),
+        ~exists().where(blocks.c.tenant_id == tenant_id, blocks.c.account_id == author,
+                        blocks.c.target_account_id == viewer_id),
+        ~exists().where(mutes.c.tenant_id == tenant_id, mutes.c.account_id == viewer_id,
+                        mutes.c.target_account_id == author,
+                        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > utcnow())),
+    ]
+
+
+async def trending_statuses(conn: AsyncConnection, tenant_id: int, viewer_id: int | None, *, limit: int,
+                            offset: int) -> list[Status]:
     """Recent public statuses, most boosted and favourited first."""
     floor = id_floor_for_time(utcnow() - STATUS_WINDOW)
     score = statuses.c.reblogs_count + statuses.c.favourites_count
     query = (select(statuses).where(
         statuses.c.tenant_id == tenant_id, statuses.c.id >= floor, statuses.c.visibility == "public",
         statuses.c.deleted_at.is_(None), statuses.c.reblog_of_id.is_(None), statuses.c.sensitive.is_(False),
-        score >= MIN_STATUS_SCORE, _trendable_author())
+        score >= MIN_STATUS_SCORE, _trendable_author(), *_not_shunned(tenant_id, viewer_id))
         .order_by(score.desc(), statuses.c.id.desc()).offset(offset).limit(limit))
     return [from_row(Status, r) for r in (await conn.execute(query)).all()]

@@ -120,7 +120,7 @@ async def trending_statuses(ctx: Ctx) -> Any:
         return []
     viewer = ctx.account.id if ctx.account else None
     async with ctx.c.db.read() as conn:
-        rows = await trends.trending_statuses(conn, ctx.tenant.id, limit=limit, offset=offset)
+        rows = await trends.trending_statuses(conn, ctx.tenant.id, viewer, limit=limit, offset=offset)
         return await render_statuses(ctx.c, conn, ctx.tenant, viewer, rows)
 
 
