@@ -183,6 +183,10 @@ statuses = _tenant_pk(
     Column("in_reply_to_account_id", BigInteger),
     Column("reblog_of_id", BigInteger),
     Column("quote_of_id", BigInteger),
+    # The quote of `quote_of_id`: accepted | revoked (Mastodon's quote states).
+    Column("quote_state", String(16)),
+    # Who may quote this status: public | followers | nobody (null: public).
+    Column("quote_policy", String(16)),
     Column("conversation_id", BigInteger),
     Column("application_id", BigInteger),
     Column("poll_id", BigInteger),
@@ -198,6 +202,7 @@ statuses = _tenant_pk(
         Index("ix_statuses_account", "tenant_id", "account_id", "id"),
         Index("ix_statuses_reply", "tenant_id", "in_reply_to_id"),
         Index("ix_statuses_reblog", "tenant_id", "reblog_of_id"),
+        Index("ix_statuses_quote", "tenant_id", "quote_of_id"),
         Index("ix_statuses_uri", "tenant_id", "uri"),
         Index("ix_statuses_public", "tenant_id", "visibility", "local", "id"),
     ),

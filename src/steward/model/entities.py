@@ -158,6 +158,8 @@ class Status:
     in_reply_to_account_id: int | None = None
     reblog_of_id: int | None = None
     quote_of_id: int | None = None
+    quote_state: str | None = None
+    quote_policy: str | None = None
     conversation_id: int | None = None
     application_id: int | None = None
     poll_id: int | None = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:17:09.150712
+Create Date: 2026-11-29 21:27:49.038319
 """
 
 from __future__ import annotations
@@ -647,6 +647,8 @@ def upgrade() -> None:
         sa.Column("in_reply_to_account_id", sa.BigInteger(), nullable=True),
         sa.Column("reblog_of_id", sa.BigInteger(), nullable=True),
         sa.Column("quote_of_id", sa.BigInteger(), nullable=True),
+        sa.Column("quote_state", sa.String(length=16), nullable=True),
+        sa.Column("quote_policy", sa.String(length=16), nullable=True),
         sa.Column("conversation_id", sa.BigInteger(), nullable=True),
         sa.Column("application_id", sa.BigInteger(), nullable=True),
         sa.Column("poll_id", sa.BigInteger(), nullable=True),
@@ -663,6 +665,7 @@ def upgrade() -> None:
     with op.batch_alter_table("statuses", schema=None) as batch_op:
         batch_op.create_index("ix_statuses_account", ["tenant_id", "account_id", "id"], unique=False)
         batch_op.create_index("ix_statuses_public", ["tenant_id", "visibility", "local", "id"], unique=False)
+        batch_op.create_index("ix_statuses_quote", ["tenant_id", "quote_of_id"], unique=False)
         batch_op.create_index("ix_statuses_reblog", ["tenant_id", "reblog_of_id"], unique=False)
         batch_op.create_index("ix_statuses_reply", ["tenant_id", "in_reply_to_id"], unique=False)
         batch_op.create_index("ix_statuses_uri", ["tenant_id", "uri"], unique=False)
@@ -766,6 +769,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_statuses_uri")
         batch_op.drop_index("ix_statuses_reply")
         batch_op.drop_index("ix_statuses_reblog")
+        batch_op.drop_index("ix_statuses_quote")
         batch_op.drop_index("ix_statuses_public")
         batch_op.drop_index("ix_statuses_account")
 
