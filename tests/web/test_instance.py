@@ -41,6 +41,7 @@ async def test_instance_v2_shape_and_values(world: World) -> None:
     assert "image/jpeg" in data["configuration"]["media_attachments"]["supported_mime_types"]
     assert data["configuration"]["urls"]["streaming"] == f"ws://{world.a.web_domain}"
     assert data["configuration"]["translation"] == {"enabled": False}
+    assert data["configuration"]["urls"]["about"] is None and data["source_url"].startswith("http")
     assert data["registrations"]["enabled"] and data["registrations"]["approval_required"]
     assert data["api_versions"] == {"mastodon": 2}
     assert data["contact"]["email"] == "staff@example.org"
@@ -117,6 +118,9 @@ async def test_activity_rules_and_pages(world: World) -> None:
     r = await world.anon_a.get("/api/v1/instance/terms_of_service")
     assert_matches("TermsOfService", r.json())
     assert r.json()["content"] == "<p>Be nice.</p>"
+    dated = await world.anon_a.get(f"/api/v1/instance/terms_of_service/{r.json()['effective_date']}")
+    assert dated.status_code == 200 and dated.json() == r.json()
+    assert (await world.anon_a.get("/api/v1/instance/terms_of_service/1999-01-01")).status_code == 404
     # Tenant b's pages are its own.
     assert (await world.anon_b.get("/api/v1/instance/privacy_policy")).status_code == 404
     r = await world.anon_a.get("/api/v1/instance/translation_languages")

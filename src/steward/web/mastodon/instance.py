@@ -113,17 +113,18 @@ async def instance_v2(ctx: Ctx) -> Any:
         "title": _title(ctx.tenant),
         "version": instance_service.MASTODON_VERSION,
         # No public repository address is configured for Steward yet; a tenant may set one.
-        "source_url": str(ctx.tenant.setting("source_url") or f"{base}/about"),
+        "source_url": _setting_url(ctx.tenant, "source_url") or base,
         "description": str(ctx.tenant.setting("description") or ""),
         "usage": {"users": {"active_month": active}},
         "thumbnail": {"url": _thumbnail(ctx), "blurhash": None, "versions": {}},
         "icon": [{"src": f"{base}{MISSING_AVATAR}", "size": "400x400"}],
         "languages": _languages(ctx.tenant),
         "configuration": {
-            "urls": {"streaming": _streaming_url(ctx), "status": None, "about": f"{base}/about",
-                     "privacy_policy": f"{base}/privacy-policy" if ctx.tenant.setting("privacy_policy") else None,
-                     "terms_of_service": f"{base}/terms-of-service"
-                     if ctx.tenant.setting("terms_of_service") else None},
+            # Web pages for these are not served by Steward itself; a tenant may point at its own.
+            "urls": {"streaming": _streaming_url(ctx), "status": _setting_url(ctx.tenant, "status_url"),
+                     "about": _setting_url(ctx.tenant, "about_url"),
+                     "privacy_policy": _setting_url(ctx.tenant, "privacy_policy_url"),
+                     "terms_of_service": _setting_url(ctx.tenant, "terms_of_service_url")},
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINNED_STATUSES,
                          "max_display_name_length": 30, "max_note_length": 500, "max_profile_fields": 4,
                          "profile_field_name_limit": 255, "profile_field_value_limit": 255},
@@ -142,6 +143,11 @@ async def instance_v2(ctx: Ctx) -> Any:
     if vapid:
         data["configuration"]["vapid"] = {"public_key": str(vapid)}
     return data
+
+
+def _setting_url(tenant: Tenant, key: str) -> str | None:
+    value = tenant.setting(key)
+    return str(value) if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
 def _days_ago(days: int) -> datetime:
@@ -207,12 +213,17 @@ async def privacy_policy(ctx: Ctx) -> Any:
 
 @endpoint(auth="none")
 async def terms_of_service(ctx: Ctx) -> Any:
+    """The current terms; with a date, the terms effective from that date (only
+    one version is kept, so any other date is not found)."""
     content = str(ctx.tenant.setting("terms_of_service") or "")
     if not content.strip():
         raise ApiError(404, "Record not found")
     effective = ctx.tenant.setting("terms_of_service_effective_date")
     if not effective and ctx.tenant.created_at is not None:
         effective = ctx.tenant.created_at.date().isoformat()
+    wanted = ctx.request.path_params.get("date")
+    if wanted is not None and wanted != str(effective):
+        raise ApiError(404, "Record not found")
     return {"effective_date": str(effective), "effective": True, "content": text_to_html(content),
             "succeeded_by": None}
 
@@ -248,6 +259,7 @@ routes = [
     Route("/api/v1/instance/extended_description", extended_description, methods=["GET"]),
     Route("/api/v1/instance/privacy_policy", privacy_policy, methods=["GET"]),
     Route("/api/v1/instance/terms_of_service", terms_of_service, methods=["GET"]),
+    Route("/api/v1/instance/terms_of_service/{date}", terms_of_service, methods=["GET"]),
     Route("/api/v1/instance/translation_languages", translation_languages, methods=["GET"]),
     Route("/api/v1/instance/domain_blocks", instance_domain_blocks, methods=["GET"]),
 ]
