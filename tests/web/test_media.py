@@ -92,6 +92,10 @@ async def test_transparent_png_and_gif_and_webp(world: World) -> None:
     Image.new("RGB", (30, 30), (5, 5, 5)).save(out, "WEBP")
     r = await upload(world.local_alice, out.getvalue(), "a.webp", "image/webp")
     assert r.status_code == 200 and r.json()["meta"]["original"]["width"] == 30
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (5, 5, 5)).save(out, "AVIF")
+    r = await upload(world.local_alice, out.getvalue(), "a.avif", "image/avif")
+    assert r.status_code == 200 and r.json()["url"].endswith(".jpg")
 
 
 async def test_rejects_bad_uploads(world: World) -> None:

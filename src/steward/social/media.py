@@ -2,8 +2,9 @@
 keep a bounded original and a small preview, compute a blurhash, and record the
 attachment. Profile avatars and headers go through the same checks.
 
-Only still images are accepted (JPEG, PNG, GIF's first frame, WebP); video and
-audio are refused with an honest 422 until a transcoder is wired in."""
+Only still images are accepted (JPEG, PNG, GIF's first frame, WebP, AVIF when
+Pillow has it); video and audio are refused with an honest 422 until a
+transcoder is wired in."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError, features
 from sqlalchemy import select, update
 
 from steward.core.clock import utcnow
@@ -35,9 +36,11 @@ MAX_DESCRIPTION = 1500
 ORIGINAL_BOX = (3840, 2160)
 PREVIEW_BOX = (640, 640)
 PROFILE_SIZES = {"avatar": (400, 400), "header": (1500, 500)}
-SUPPORTED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp",
                     "MPO": "image/jpeg"}
+if features.check("avif"):
+    ACCEPTED_FORMATS["AVIF"] = "image/avif"
+SUPPORTED_IMAGE_TYPES = tuple(dict.fromkeys(ACCEPTED_FORMATS.values()))
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
                  "gif": "image/gif"}
