@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import random
 import secrets
@@ -38,6 +39,7 @@ from steward.db.tables import (
     accounts,
     follows,
     home_feed,
+    metadata,
     oauth_apps,
     oauth_tokens,
     statuses,
@@ -67,9 +69,18 @@ class Plan:
     seed: int = 42
 
     def marker(self) -> dict[str, Any]:
-        return {"version": SEED_VERSION, "accounts": self.accounts, "statuses": self.statuses,
+        return {"version": SEED_VERSION, "schema": schema_fingerprint(), "accounts": self.accounts, "statuses": self.statuses,
                 "bench_accounts": self.bench_accounts, "following": self.following,
                 "followers": self.followers, "seed": self.seed}
+
+
+def schema_fingerprint() -> str:
+    """A digest of the tables as the code defines them: a seed made under another schema is stale."""
+    shape = [
+        (t.name, [(c.name, str(c.type), bool(c.nullable)) for c in t.columns], sorted(i.name or "" for i in t.indexes))
+        for t in metadata.sorted_tables
+    ]
+    return hashlib.sha256(repr(shape).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -98,6 +109,15 @@ def log(message: str) -> None:
     print(f"[seed {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def _sqlite_value(value: Any) -> Any:
+    """A value as SQLAlchemy's SQLite dialect stores it (DATETIME as text, BOOLEAN as 0/1)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
 def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(seq), size):
         yield seq[start:start + size]
@@ -112,21 +132,24 @@ class Seeder:
 
     # -- the database ---------------------------------------------------------------
 
-    async def existing(self) -> Tenant | None:
-        """The bench tenant of a finished seed with this plan; raises when a seed is half done."""
+    async def existing(self) -> tuple[str, Tenant | None]:
+        """("ready", tenant) for a finished seed of this plan and schema; ("empty", None) when there is
+        nothing to keep; ("stale", None) for a bench-only database with an unfinished seed, another
+        plan or an older schema (the schema's single migration is rewritten while nothing is
+        released, so the revision alone does not tell); ("foreign", None) when it holds other tenants."""
         async with self.c.db.read() as conn:
             has_tables = await conn.run_sync(lambda sync: sync.dialect.has_table(sync, "tenants"))
             if not has_tables:
-                return None
-            row = (await conn.execute(select(tenants.c.id, tenants.c.settings)
-                                      .where(tenants.c.domain == DOMAIN))).first()
-        if row is None:
-            return None
-        marker = (row.settings or {}).get("bench_seed")
-        if marker != self.plan.marker():
-            raise SystemExit(f"the bench database holds an unfinished or different seed ({marker!r}); "
-                             "run again with --reset")
-        return await self.c.tenants.by_domain(DOMAIN)
+                return "empty", None
+            rows = (await conn.execute(select(tenants.c.domain, tenants.c.settings))).all()
+        ours = [r for r in rows if r.domain == DOMAIN]
+        if len(rows) > len(ours):
+            return "foreign", None
+        if not ours:
+            return "empty", None
+        if (ours[0].settings or {}).get("bench_seed") != self.plan.marker():
+            return "stale", None
+        return "ready", await self.c.tenants.by_domain(DOMAIN)
 
     # -- seeding --------------------------------------------------------------------
 
@@ -212,6 +235,7 @@ class Seeder:
         log(f"accounts and users in {time.perf_counter() - t0:.1f}s")
 
         t0 = time.perf_counter()
+        await self.drop_indexes(statuses)
         status_ids: list[int] = [0] * plan.statuses
         columns = ("tenant_id", "id", "account_id", "uri", "url", "text", "content", "spoiler_text",
                    "sensitive", "visibility", "language", "conversation_id", "local", "replies_count",
@@ -233,6 +257,7 @@ class Seeder:
             done += len(records)
             rate = done / (time.perf_counter() - t0)
             log(f"statuses {done:>9,}/{plan.statuses:,}  ({rate:,.0f} rows/s)")
+        await self.create_indexes(statuses)
         log(f"statuses in {time.perf_counter() - t0:.1f}s")
 
         t0 = time.perf_counter()
@@ -314,8 +339,25 @@ class Seeder:
                 await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
                     table.name, records=records, columns=list(columns))
             else:
+                # The driver's executemany without SQLAlchemy's per-row type processing; values are
+                # stored as SQLAlchemy stores them on SQLite (see _sqlite_value).
                 await self._fast(conn)
-                await conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in records])
+                sql = str(table.insert().compile(dialect=conn.dialect, column_keys=list(columns)))
+                await conn.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in r) for r in records])
+
+    async def drop_indexes(self, table: Any) -> None:
+        """Secondary indexes cost more row by row than built once at the end."""
+        async with self.c.db.write() as conn:
+            for index in table.indexes:
+                await conn.run_sync(lambda sync, index=index: index.drop(sync, checkfirst=True))
+
+    async def create_indexes(self, table: Any) -> None:
+        t0 = time.perf_counter()
+        async with self.c.db.write() as conn:
+            await self._fast(conn)
+            for index in table.indexes:
+                await conn.run_sync(lambda sync, index=index: index.create(sync, checkfirst=True))
+        log(f"{table.name}: indexes built in {time.perf_counter() - t0:.1f}s")
 
     async def _fast(self, conn: AsyncConnection) -> None:
         if not self.is_pg:
@@ -353,26 +395,43 @@ class Seeder:
 
 
 async def ensure_seeded(settings: Settings, plan: Plan | None = None, *, reset: bool = False) -> Seeded:
+    """Reuse the bench database when it holds a finished seed of `plan` under today's schema;
+    otherwise (re)seed it. A database holding other tenants is never dropped without `reset`."""
     plan = plan or Plan()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for attempt in range(2):
+        await _drop_database(settings, reset=reset)
+        c = Container(settings)
+        try:
+            seeder = Seeder(c, plan)
+            state, tenant = await seeder.existing()
+            if state == "foreign":
+                raise SystemExit(f"{settings.database_url} holds tenants other than {DOMAIN}; pick another "
+                                 "database or pass --reset to drop it")
+            if state == "stale":
+                if attempt:
+                    raise SystemExit("the bench database is still stale after a reset")
+                log("the bench database holds an unfinished seed, another plan or an older schema: reseeding")
+                reset = True
+                continue
+            if tenant is None:
+                tenant = await seeder.seed()
+            else:
+                log(f"reusing the seeded database ({plan.accounts:,} accounts, {plan.statuses:,} statuses)")
+            tokens, account_ids = await seeder.fresh_tokens(tenant)
+            return Seeded(settings.database_url, settings.data_dir, tenant, tokens, account_ids)
+        finally:
+            await c.close()
+    raise AssertionError("unreachable")
+
+
+async def _drop_database(settings: Settings, *, reset: bool) -> None:
     if not settings.is_sqlite:
         await _ensure_pg_database(settings.database_url, reset=reset)
     elif reset:
         _drop_sqlite_files(settings.database_url)
     if reset:
         log("reset: dropped the old bench data")
-    c = Container(settings)
-    try:
-        seeder = Seeder(c, plan)
-        tenant = await seeder.existing()
-        if tenant is None:
-            tenant = await seeder.seed()
-        else:
-            log(f"reusing the seeded database ({plan.accounts:,} accounts, {plan.statuses:,} statuses)")
-        tokens, account_ids = await seeder.fresh_tokens(tenant)
-        return Seeded(settings.database_url, settings.data_dir, tenant, tokens, account_ids)
-    finally:
-        await c.close()
 
 
 def _drop_sqlite_files(url: str) -> None:
