@@ -51,7 +51,8 @@ async def test_instance_v2_shape_and_values(world: World) -> None:
 
 
 async def test_instance_v1_shape_and_stats(world: World) -> None:
-    await _add_status(world, world.a, world.local_alice.account_id)
+    r = await world.local_alice.post("/api/v1/statuses", json={"status": "counted"})
+    assert r.status_code == 200, r.text
     async with world.c.db.write() as conn:
         now = utcnow()
         await conn.execute(accounts.insert().values(
