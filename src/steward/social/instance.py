@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, func, or_, select
 
 from steward.core.clock import utcnow
+from steward.core.ids import id_floor_for_time
 from steward.db.tables import (
     accounts,
     custom_emojis,
@@ -116,10 +117,12 @@ def week_start(now: datetime) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
-async def _weekly_counts(conn: AsyncConnection, table: Any, column: Any, starts: list[datetime],
-                         *where: Any) -> list[int]:
-    buckets = [func.coalesce(func.sum(case((and_(column >= s, column < s + timedelta(days=7)), 1), else_=0)), 0)
-               for s in starts]
+async def _weekly_counts(conn: AsyncConnection, table: Any, column: Any, bounds: list[Any], *where: Any) -> list[int]:
+    """Rows per week in one query; `bounds` are the week starts in `column`'s terms,
+    newest first, followed by the end of the newest week."""
+    starts, ends = bounds[:-1], [bounds[-1], *bounds[:-2]]
+    buckets = [func.coalesce(func.sum(case((and_(column >= lo, column < hi), 1), else_=0)), 0)
+               for lo, hi in zip(starts, ends, strict=True)]
     row = (await conn.execute(select(*buckets).select_from(table).where(column >= starts[-1], *where))).first()
     return [int(v or 0) for v in row] if row is not None else [0] * len(starts)
 
@@ -128,10 +131,12 @@ async def activity(conn: AsyncConnection, tenant_id: int, now: datetime | None =
     """Statuses, logins and registrations per week for the last twelve weeks, newest first."""
     first = week_start(now or utcnow())
     starts = [first - timedelta(weeks=i) for i in range(ACTIVITY_WEEKS)]
-    posted = await _weekly_counts(conn, statuses, statuses.c.created_at, starts,
+    bounds = [*starts, first + timedelta(weeks=1)]
+    # Status ids grow with time, so the primary key bounds the scan to these weeks.
+    posted = await _weekly_counts(conn, statuses, statuses.c.id, [id_floor_for_time(b) for b in bounds],
                                   statuses.c.tenant_id == tenant_id, statuses.c.local.is_(True))
-    logins = await _weekly_counts(conn, users, users.c.current_sign_in_at, starts, users.c.tenant_id == tenant_id)
-    joined = await _weekly_counts(conn, users, users.c.created_at, starts, users.c.tenant_id == tenant_id)
+    logins = await _weekly_counts(conn, users, users.c.current_sign_in_at, bounds, users.c.tenant_id == tenant_id)
+    joined = await _weekly_counts(conn, users, users.c.created_at, bounds, users.c.tenant_id == tenant_id)
     return [{"week": str(int(s.timestamp())), "statuses": str(p), "logins": str(lg), "registrations": str(j)}
             for s, p, lg, j in zip(starts, posted, logins, joined, strict=True)]
 
