@@ -31,6 +31,7 @@ from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant, User, from_row
 from steward.social.accounts import touch_counts
 from steward.social.polls import PollDraft, insert_poll, poll_from_params
+from steward.social.quotes import check_policy_param, effective_policy, quotable, quote_inline
 from steward.social.status_render import counted_length, render_text, set_status_tags
 from steward.social.status_visibility import VISIBILITIES, get_visible
 
@@ -55,6 +56,8 @@ class StatusDraft:
     poll_sent: bool = False
     idempotency_key: str | None = None
     application_id: int | None = None
+    quoted_status_id: int | None = None
+    quote_policy: str | None = None
     scheduled_at: datetime | None = None
     # Edits may change their media's description and focus: (id, description, focus).
     media_attributes: list[tuple[int, str | None, dict[str, float] | None]] | None = None
@@ -106,6 +109,8 @@ def draft_from_params(tenant: Tenant, params: Params, *, idempotency_key: str | 
         poll_sent="poll" in params,
         idempotency_key=idempotency_key or None,
         application_id=application_id,
+        quoted_status_id=params.id("quoted_status_id") or params.id("quote_id"),
+        quote_policy=check_policy_param(params.str("quote_approval_policy", max_len=16)),
         scheduled_at=parse_timestamp(params.str("scheduled_at", max_len=64) or None),
         media_attributes=_media_attributes(params) if "media_attributes" in params else None,
     )
@@ -231,12 +236,18 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
             parent = await get_visible(conn, tenant.id, me.id, draft.in_reply_to_id)
             if parent.reblog_of_id is not None:
                 raise not_found()
+        quoted = await quotable(conn, tenant.id, me, draft.quoted_status_id) if draft.quoted_status_id else None
+        if quoted is not None and quoted.visibility == "private" and visibility in {"public", "unlisted"}:
+            visibility = "private"  # a followers-only post is only quoted to followers
         rendered = await render_text(conn, tenant, base, draft.text)
+        content = rendered.content
+        if quoted is not None:
+            content = quote_inline(quoted.url or quoted.uri) + content
         uri, url = status_urls(base, me.username, status_id)
         poll_id = await insert_poll(conn, tenant.id, me.id, status_id, draft.poll) if draft.poll else None
         row: dict[str, Any] = {
             "tenant_id": tenant.id, "id": status_id, "account_id": me.id, "uri": uri, "url": url,
-            "text": draft.text, "content": rendered.content, "spoiler_text": draft.spoiler_text,
+            "text": draft.text, "content": content, "spoiler_text": draft.spoiler_text,
             "sensitive": bool(draft.sensitive if draft.sensitive is not None
                               else (settings.get("default_sensitive", False) and bool(media_ids)))
             or bool(draft.spoiler_text),
@@ -246,6 +257,9 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
             "in_reply_to_account_id": parent.account_id if parent else None,
             "conversation_id": (parent.conversation_id or parent.id) if parent else status_id,
             "application_id": draft.application_id, "poll_id": poll_id, "local": True,
+            "quote_of_id": quoted.id if quoted else None, "quote_state": "accepted" if quoted else None,
+            "quote_policy": effective_policy(visibility, draft.quote_policy
+                                             or settings.get("default_quote_policy")),
             "replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "quotes_count": 0,
             "created_at": now,
         }
@@ -261,8 +275,30 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
                            .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now))
         await enqueue(conn, "status.distribute", {"tenant_id": tenant.id, "status_id": status_id},
                       tenant_id=tenant.id)
+        if quoted is not None:
+            await _quoted(conn, tenant.id, me, quoted, status_id)
     c.jobs.wake()
     return from_row(Status, row)
+
+
+async def _with_quote(conn: AsyncConnection, status: Status, content: str) -> str:
+    if status.quote_of_id is None:
+        return content
+    quoted = (await conn.execute(select(statuses.c.url, statuses.c.uri).where(
+        statuses.c.tenant_id == status.tenant_id, statuses.c.id == status.quote_of_id))).first()
+    return quote_inline(quoted.url or quoted.uri) + content if quoted else content
+
+
+async def _quoted(conn: AsyncConnection, tenant_id: int, me: Account, quoted: Status, status_id: int) -> None:
+    await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.id == quoted.id)
+                       .values(quotes_count=statuses.c.quotes_count + 1))
+    if quoted.account_id != me.id:
+        local = (await conn.execute(select(accounts.c.domain).where(
+            accounts.c.tenant_id == tenant_id, accounts.c.id == quoted.account_id))).scalar() == ""
+        if local:
+            await enqueue(conn, "notify", {"tenant_id": tenant_id, "account_id": quoted.account_id,
+                                           "from_account_id": me.id, "type": "quote", "status_id": status_id},
+                          tenant_id=tenant_id)
 
 
 async def _describe_media(conn: AsyncConnection, tenant_id: int, account_id: int, media_id: int,
@@ -343,10 +379,12 @@ async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int,
         elif draft.poll_sent:
             poll_id = None
         changes: dict[str, Any] = {
-            "text": draft.text, "content": rendered.content, "spoiler_text": draft.spoiler_text,
+            "text": draft.text, "content": await _with_quote(conn, status, rendered.content),
+            "spoiler_text": draft.spoiler_text,
             "sensitive": (status.sensitive if draft.sensitive is None else draft.sensitive)
             or bool(draft.spoiler_text),
             "language": draft.language or status.language, "edited_at": now, "poll_id": poll_id,
+            "quote_policy": effective_policy(status.visibility, draft.quote_policy or status.quote_policy),
         }
         await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant.id, statuses.c.id == status.id)
                            .values(**changes))
@@ -372,6 +410,10 @@ async def _remove(conn: AsyncConnection, tenant_id: int, status: Status, now: An
     if counter is not None:
         await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.id == target,
                                                   counter > 0).values({counter: counter - 1}))
+    if status.quote_of_id is not None and status.quote_state == "accepted":
+        await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant_id,
+                                                  statuses.c.id == status.quote_of_id, statuses.c.quotes_count > 0)
+                           .values(quotes_count=statuses.c.quotes_count - 1))
     await conn.execute(status_pins.delete().where(status_pins.c.tenant_id == tenant_id,
                                                   status_pins.c.status_id == status.id))
     await enqueue(conn, "status.removed", {"tenant_id": tenant_id, "status_id": status.id,

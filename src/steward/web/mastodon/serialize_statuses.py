@@ -21,6 +21,7 @@ from steward.db.tables import (
     accounts,
     bookmarks,
     favourites,
+    follows,
     media_attachments,
     mentions,
     oauth_apps,
@@ -33,6 +34,7 @@ from steward.db.tables import (
     tags,
 )
 from steward.model.entities import Account, MediaAttachment, Poll, Status, Tenant, from_row
+from steward.social.quotes import effective_policy
 from steward.web.mastodon.serialize_accounts import account_to_api
 
 if TYPE_CHECKING:
@@ -102,10 +104,11 @@ async def render_status(c: Container, conn: AsyncConnection, tenant: Tenant, vie
 
 
 async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, viewer_id: int | None,
-                          items: list[Status]) -> list[dict[str, Any]]:
+                          items: list[Status], *, quotes: bool = True) -> list[dict[str, Any]]:
     """Mastodon Status entities for `items`, in the same order. A boost whose
     original no longer exists is left out (deleting a status deletes its boosts,
-    so this only happens in a race)."""
+    so this only happens in a race). Quoted statuses are rendered in full one
+    level deep (`quotes=False` renders the inner level with shallow quotes)."""
     if not items:
         return []
     tid = tenant.id
@@ -174,6 +177,42 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
 
     flags = await _viewer_flags(conn, tid, viewer_id, shown, poll_ids) if viewer_id is not None else None
     now = utcnow()
+    quoted_api: dict[int, dict[str, Any]] = {}
+    quoted_live: set[int] = set()
+    quoted_ids = list({s.quote_of_id for s in shown if s.quote_of_id and s.quote_state in (None, "accepted")})
+    if quoted_ids and quotes:
+        from steward.social.status_visibility import filter_visible
+
+        found = await load_statuses(conn, tid, quoted_ids)
+        quoted_live = set(found)
+        visible = await filter_visible(conn, tid, viewer_id, list(found.values()))
+        quoted_api = {int(r["id"]): r for r in await render_statuses(c, conn, tenant, viewer_id, visible,
+                                                                     quotes=False)}
+
+    def quote_of(s: Status) -> dict[str, Any] | None:
+        if s.quote_of_id is None:
+            return None
+        state = s.quote_state or "accepted"
+        if not quotes:
+            return {"state": state, "quoted_status_id": str(s.quote_of_id) if state == "accepted" else None}
+        if state == "accepted" and s.quote_of_id not in quoted_live:
+            state = "deleted"
+        elif state == "accepted" and s.quote_of_id not in quoted_api:
+            state = "unauthorized"
+        return {"state": state, "quoted_status": quoted_api.get(s.quote_of_id) if state == "accepted" else None}
+
+    def approval(s: Status) -> dict[str, Any]:
+        policy = effective_policy(s.visibility, s.quote_policy)
+        if viewer_id is None:
+            current = "unknown"
+        elif s.account_id == viewer_id:
+            current = "denied" if s.visibility == "direct" else "automatic"
+        elif policy == "public" or (policy == "followers" and flags is not None
+                                    and s.account_id in flags.following):
+            current = "automatic"
+        else:
+            current = "denied"
+        return {"automatic": [policy] if policy != "nobody" else [], "manual": [], "current_user": current}
 
     def body(s: Status) -> dict[str, Any]:
         author = account_api.get(s.account_id)
@@ -205,7 +244,8 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
             "emojis": [],
             "card": None,
             "poll": None,
-            "quote": None,
+            "quote": quote_of(s),
+            "quote_approval": approval(s),
             "filtered": [],
         }
         if poll is not None:
@@ -231,7 +271,8 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
         inner = body(original)
         wrapper = body(s)
         wrapper.update(content="", spoiler_text="", sensitive=False, language=None, poll=None, tags=[],
-                       mentions=[], media_attachments=[], application=None, url=original.url, reblog=inner)
+                       mentions=[], media_attachments=[], application=None, url=original.url, reblog=inner,
+                       quote=None, quote_approval=inner["quote_approval"])
         if flags is not None:
             # Clients read the boost's own flags as the original's.
             for key in ("favourited", "reblogged", "bookmarked", "muted"):
@@ -242,7 +283,7 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
 
 
 class _Flags:
-    __slots__ = ("bookmarked", "favourited", "muted", "pinned", "reblogged", "votes")
+    __slots__ = ("bookmarked", "favourited", "following", "muted", "pinned", "reblogged", "votes")
 
     def __init__(self) -> None:
         self.favourited: set[int] = set()
@@ -250,6 +291,7 @@ class _Flags:
         self.bookmarked: set[int] = set()
         self.pinned: set[int] = set()
         self.muted: set[int] = set()
+        self.following: set[int] = set()  # authors the viewer follows, where a quote policy asks
         self.votes: dict[int, list[int]] = defaultdict(list)
 
 
@@ -275,12 +317,18 @@ async def _viewer_flags(conn: AsyncConnection, tid: int, viewer_id: int, shown: 
         parts.append(select(literal("m"), status_mutes.c.conversation_id, zero, zero).where(
             status_mutes.c.tenant_id == tid, status_mutes.c.account_id == viewer_id,
             status_mutes.c.conversation_id.in_(conversations)))
+    asks_following = list({s.account_id for s in shown if s.quote_policy == "followers"
+                           and s.account_id != viewer_id})
+    if asks_following:
+        parts.append(select(literal("o"), follows.c.target_account_id, zero, zero).where(
+            follows.c.tenant_id == tid, follows.c.account_id == viewer_id,
+            follows.c.target_account_id.in_(asks_following)))
     if poll_ids:
         parts.append(select(literal("v"), poll_votes.c.poll_id, poll_votes.c.choice, poll_votes.c.id).where(
             poll_votes.c.tenant_id == tid, poll_votes.c.account_id == viewer_id, poll_votes.c.poll_id.in_(poll_ids)))
     flags = _Flags()
     targets = {"f": flags.favourited, "b": flags.bookmarked, "p": flags.pinned, "r": flags.reblogged,
-               "m": flags.muted}
+               "m": flags.muted, "o": flags.following}
     votes: list[tuple[int, int, int]] = []
     for k, ref, extra, seq in (await conn.execute(union_all(*parts))).all():
         if k == "v":

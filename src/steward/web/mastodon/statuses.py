@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from steward.core.errors import ApiError
 from steward.model.entities import Status
+from steward.social import quotes
 from steward.social import scheduled_statuses as scheduled
 from steward.social import status_actions as actions
 from steward.social.status_queries import account_statuses, context
@@ -213,6 +214,26 @@ async def by_account(ctx: Ctx) -> Any:
     return paged(ctx.request, data)
 
 
+@endpoint("write:statuses")
+async def interaction_policy(ctx: Ctx) -> Any:
+    policy = ctx.params.str("quote_approval_policy", max_len=16)
+    return await _render(ctx, await quotes.set_policy(ctx.c, ctx.tenant, ctx.me, ctx.path_id(), policy))
+
+
+@endpoint("read:statuses")
+async def quotes_index(ctx: Ctx) -> Any:
+    page = page_params(ctx.params)
+    async with ctx.c.db.read() as conn:
+        found = await quotes.quotes_of(conn, ctx.tenant.id, ctx.me, ctx.path_id(), page)
+        return paged(ctx.request, await render_statuses(ctx.c, conn, ctx.tenant, ctx.me.id, found))
+
+
+@endpoint("write:statuses")
+async def revoke_quote(ctx: Ctx) -> Any:
+    quoting = await quotes.revoke(ctx.c, ctx.tenant, ctx.me, ctx.path_id(), ctx.path_id("quoting_status_id"))
+    return await _render(ctx, quoting)
+
+
 @endpoint("read:statuses", auth="optional")
 async def translate(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
@@ -243,6 +264,9 @@ routes = [
     Route(f"{_S}/favourited_by", favourited_by, methods=["GET"]),
     Route(f"{_S}/reblogged_by", reblogged_by, methods=["GET"]),
     Route(f"{_S}/translate", translate, methods=["POST"]),
+    Route(f"{_S}/interaction_policy", interaction_policy, methods=["PUT"]),
+    Route(f"{_S}/quotes", quotes_index, methods=["GET"]),
+    Route(f"{_S}/quotes/{{quoting_status_id}}/revoke", revoke_quote, methods=["POST"]),
     Route("/api/v1/favourites", favourites, methods=["GET"]),
     Route("/api/v1/bookmarks", bookmarks, methods=["GET"]),
     Route("/api/v1/accounts/{id}/statuses", by_account, methods=["GET"]),
