@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, not_, or_, select, update
+from sqlalchemy import bindparam, exists, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -77,13 +77,41 @@ def _not_rejected(tid: int, viewer_id: int | None, author: Any) -> list[ColumnEl
     ]
 
 
-async def home(conn: AsyncConnection, tid: int, viewer_id: int, page: Page) -> list[Status]:
+def _home_query(has_max: bool, has_since: bool, has_min: bool) -> Select[Any]:
+    """The home page query with bound parameters, built once per paging shape:
+    on the hottest path, building the expression tree costs more than running it."""
     h = home_feed.c
+    tid, viewer = bindparam("tid"), bindparam("viewer")
     query = (select(statuses)
              .join(home_feed, (h.tenant_id == S.tenant_id) & (h.status_id == S.id))
-             .where(h.tenant_id == tid, h.account_id == viewer_id, S.deleted_at.is_(None),
-                    *_not_rejected(tid, viewer_id, h.author_id)))
-    return await _rows(conn, _page(query, h.status_id, page), page)
+             .where(h.tenant_id == tid, h.account_id == viewer, S.deleted_at.is_(None),
+                    not_(exists().where(blocks.c.tenant_id == tid, blocks.c.account_id == viewer,
+                                        blocks.c.target_account_id == h.author_id)),
+                    not_(exists().where(blocks.c.tenant_id == tid, blocks.c.account_id == h.author_id,
+                                        blocks.c.target_account_id == viewer)),
+                    not_(exists().where(mutes.c.tenant_id == tid, mutes.c.account_id == viewer,
+                                        mutes.c.target_account_id == h.author_id,
+                                        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now"))))))
+    if has_max:
+        query = query.where(h.status_id < bindparam("max_id"))
+    if has_since:
+        query = query.where(h.status_id > bindparam("since_id"))
+    if has_min:
+        return query.where(h.status_id > bindparam("min_id")).order_by(h.status_id.asc()).limit(bindparam("limit"))
+    return query.order_by(h.status_id.desc()).limit(bindparam("limit"))
+
+
+_HOME_QUERIES = {(a, b, c): _home_query(a, b, c) for a in (False, True) for b in (False, True) for c in (False, True)}
+
+
+async def home(conn: AsyncConnection, tid: int, viewer_id: int, page: Page) -> list[Status]:
+    query = _HOME_QUERIES[(page.max_id is not None, page.since_id is not None, page.min_id is not None)]
+    params = {"tid": tid, "viewer": viewer_id, "now": utcnow(), "limit": page.limit, "max_id": page.max_id,
+              "since_id": page.since_id, "min_id": page.min_id}
+    rows = [from_row(Status, r) for r in (await conn.execute(query, params)).all()]
+    if page.min_id is not None:
+        rows.reverse()
+    return rows
 
 
 @dataclass(slots=True)
