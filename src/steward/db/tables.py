@@ -341,6 +341,8 @@ notifications = _tenant_pk(
     Column("status_id", BigInteger),
     Column("report_id", BigInteger),
     Column("group_key", String(128)),
+    # Held back by the recipient's notification policy: shown only as a request.
+    Column("filtered", Boolean, nullable=False, default=False),
     Column("created_at", TS, nullable=False),
     extra=(Index("ix_notifications_account", "tenant_id", "account_id", "id"),),
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:27:49.038319
+Create Date: 2026-11-29 21:33:04.888781
 """
 
 from __future__ import annotations
@@ -448,6 +448,7 @@ def upgrade() -> None:
         sa.Column("status_id", sa.BigInteger(), nullable=True),
         sa.Column("report_id", sa.BigInteger(), nullable=True),
         sa.Column("group_key", sa.String(length=128), nullable=True),
+        sa.Column("filtered", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_notifications")),
     )
