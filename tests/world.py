@@ -7,6 +7,7 @@ tests never see each other's rows (which is the tenancy model at work)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from dataclasses import dataclass
@@ -14,13 +15,27 @@ from typing import Any
 
 import httpx
 
+from steward.activitypub.keys import generate_key_pair
 from steward.container import Container
+from steward.core.passwords import hash_password
 from steward.model.entities import Tenant
 from steward.social.accounts import create_local_account
 from steward.social.oauth import OAuthService
 
 _counter = itertools.count(1)
 RUN = os.getpid()
+PASSWORD = "correct horse battery"
+
+
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@functools.cache
+def _tenant_keys() -> tuple[str, str]:
+    # Key generation costs ~0.1 s; the world's tenants may share one pair.
+    return generate_key_pair()
 
 
 @dataclass
@@ -63,14 +78,14 @@ class World:
     async def tenant(self, label: str, **settings: Any) -> Tenant:
         n = next(_counter)
         return await self.c.tenants.create(f"{label}{n}-{RUN}.test", f"Tenant {label.upper()} {n}",
-                                           settings={"password_grant": True, **settings})
+                                           settings={"password_grant": True, **settings}, key_pair=_tenant_keys())
 
     async def person(self, tenant: Tenant, username: str, role: str = "user",
                      scopes: str = "read write follow push") -> Person:
         async with self.c.db.write() as conn:
             account, user = await create_local_account(
                 conn, tenant, self.c.base_url(tenant), username=username, email=f"{username}@{tenant.domain}",
-                password="correct horse battery", role=role, allow_reserved=True)
+                password=None, password_hash=_password_hash(), role=role, allow_reserved=True)
         svc = OAuthService(self.c.db)
         app = await svc.create_app(tenant, "test app", ["urn:ietf:wg:oauth:2.0:oob"], scopes.split(), None)
         raw, _, _ = await svc.issue_token(tenant, app.id, user.id, scopes, with_refresh=False)

@@ -41,7 +41,9 @@ async def create_local_account(
     conn: AsyncConnection, tenant: Tenant, base_url: str, *, username: str, email: str,
     password: str | None, role: str = "user", approved: bool = True, confirmed: bool = True,
     locale: str = "en", reason: str | None = None, display_name: str = "", allow_reserved: bool = False,
+    password_hash: str | None = None,
 ) -> tuple[Account, User]:
+    """`password_hash` (bcrypt) stands in for `password` when importing users."""
     if not USERNAME_RE.match(username):
         raise validation("username", "ERR_INVALID", "must contain only letters, numbers and underscores")
     if username.lower() in RESERVED and not allow_reserved:
@@ -83,7 +85,7 @@ async def create_local_account(
     await conn.execute(accounts.insert().values(**account_row))
     user_row: dict[str, Any] = {
         "tenant_id": tenant.id, "id": new_id(), "account_id": account_id, "email": email,
-        "password_hash": hash_password(password) if password else None, "role": role, "locale": locale,
+        "password_hash": password_hash or (hash_password(password) if password else None), "role": role, "locale": locale,
         "approved": approved, "confirmed_at": now if confirmed else None, "disabled": False,
         "sign_up_reason": reason, "settings": {}, "created_at": now,
     }

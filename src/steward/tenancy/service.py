@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from steward.activitypub.keys import generate_key_pair
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError
 from steward.core.ids import new_id
@@ -82,7 +83,7 @@ class TenantDirectory:
         return [from_row(Tenant, r) for r in rows]
 
     async def create(self, domain: str, name: str, web_domain: str | None = None,
-                     settings: dict[str, Any] | None = None) -> Tenant:
+                     settings: dict[str, Any] | None = None, key_pair: tuple[str, str] | None = None) -> Tenant:
         domain = normalise_domain(domain)
         web = normalise_domain(web_domain) if web_domain else domain
         merged = {**DEFAULT_SETTINGS, "title": name, **(settings or {})}
@@ -96,9 +97,7 @@ class TenantDirectory:
             ).first()
             if clash:
                 raise ApiError(422, f"Validation failed: domain {domain} is already hosted")
-            from steward.activitypub.keys import generate_key_pair
-
-            private_pem, public_pem = generate_key_pair()
+            private_pem, public_pem = key_pair or generate_key_pair()
             row = {
                 "id": new_id(), "domain": domain, "web_domain": web, "name": name,
                 "settings": merged, "created_at": utcnow(),
