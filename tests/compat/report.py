@@ -86,11 +86,17 @@ def failing_markdown(results: list[Result], version: str) -> str:
         f"errors {totals['error']}, skipped {totals['skipped']}.",
         "",
     ]
-    for r in sorted(results, key=lambda r: r.nodeid):
-        if r.outcome not in {"failed", "error"}:
-            continue
-        reason = reason_for(r.nodeid) or f"unexplained: {_first_line(r.message)}"
-        lines.append(f"- `{r.nodeid}`{' (error)' if r.outcome == 'error' else ''}: {reason}")
+    failing = [r for r in sorted(results, key=lambda r: r.nodeid) if r.outcome in {"failed", "error"}]
+    reasons = {r.nodeid: reason_for(r.nodeid) or f"unexplained: {_first_line(r.message)}" for r in failing}
+    owners: dict[str, int] = {}
+    for reason in reasons.values():
+        owner = reason.split(":", 1)[0]
+        owners[owner] = owners.get(owner, 0) + 1
+    lines.append("Failing tests by who can fix them: " + ", ".join(
+        f"{owner} {n}" for owner, n in sorted(owners.items(), key=lambda kv: (-kv[1], kv[0]))) + ".")
+    lines.append("")
+    for r in failing:
+        lines.append(f"- `{r.nodeid}`{' (error)' if r.outcome == 'error' else ''}: {reasons[r.nodeid]}")
     return "\n".join(lines) + "\n"
 
 
