@@ -336,3 +336,15 @@ async def test_authorize_all_requests_helper(world: World) -> None:
     assert (await _me(bob))["followers_count"] == 2
     r = await bob.get("/api/v1/accounts/relationships", params=[("id[]", alice.account_id), ("id[]", ann.account_id)])
     assert all(x["followed_by"] for x in r.json())
+
+
+async def test_concurrent_follows_count_once(world: World) -> None:
+    import asyncio
+
+    alice, bob = world.local_alice, world.local_bob
+    results = await asyncio.gather(*(alice.post(f"/api/v1/accounts/{bob.account_id}/follow") for _ in range(5)),
+                                   *(alice.post(f"/api/v1/accounts/{bob.account_id}/note", data={"comment": str(i)})
+                                     for i in range(5)))
+    assert all(r.status_code == 200 for r in results), [r.text for r in results]
+    assert (await _me(bob))["followers_count"] == 1 and (await _me(alice))["following_count"] == 1
+    assert len([p for p in await _notify_jobs(world, world.a.id) if p["type"] == "follow"]) == 1

@@ -20,7 +20,7 @@ from steward.core.errors import ApiError, not_found, unprocessable
 from steward.core.ids import new_id
 from steward.db.tables import accounts, follows, list_accounts, lists
 from steward.model.entities import Account, Tenant, from_row
-from steward.social.relationships import PageLike, paginate
+from steward.social.relationships import PageLike, insert_ignore, paginate
 
 if TYPE_CHECKING:
     from steward.container import Container
@@ -179,8 +179,9 @@ async def add_members(c: Container, tenant: Tenant, me: Account, list_id: int, a
             list_accounts.c.account_id.in_(wanted)))).scalars())
         if present:
             raise unprocessable("Account has already been taken", "account_id", "ERR_TAKEN")
-        await conn.execute(list_accounts.insert(), [
-            {"tenant_id": tenant.id, "list_id": list_id, "account_id": a} for a in wanted])
+        for account_id in wanted:  # a concurrent add of the same account is not an error
+            await insert_ignore(conn, list_accounts, {"tenant_id": tenant.id, "list_id": list_id,
+                                                      "account_id": account_id})
 
 
 async def remove_members(c: Container, tenant: Tenant, me: Account, list_id: int, account_ids: list[int]) -> None:

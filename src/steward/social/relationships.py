@@ -467,11 +467,13 @@ async def set_note(c: Container, tenant: Tenant, me: Account, target_id: int, co
         raise unprocessable(f"Comment is too long (maximum is {MAX_NOTE} characters)", "comment", "ERR_TOO_LONG")
     async with c.db.write() as conn:
         target = await visible_target(conn, tenant.id, target_id)
-        await conn.execute(delete(account_notes).where(_pair(account_notes, tenant.id, me.id, target.id)))
-        if comment.strip():
-            await conn.execute(account_notes.insert().values(
-                tenant_id=tenant.id, id=new_id(), account_id=me.id, target_account_id=target.id,
-                created_at=utcnow(), comment=comment))
+        if not comment.strip():
+            await conn.execute(delete(account_notes).where(_pair(account_notes, tenant.id, me.id, target.id)))
+        elif not await insert_ignore(conn, account_notes, {
+                "tenant_id": tenant.id, "id": new_id(), "account_id": me.id, "target_account_id": target.id,
+                "created_at": utcnow(), "comment": comment}):
+            await conn.execute(update(account_notes).where(_pair(account_notes, tenant.id, me.id, target.id))
+                               .values(comment=comment))
         return await relationship(conn, tenant.id, me.id, target)
 
 
