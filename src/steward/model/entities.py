@@ -64,6 +64,12 @@ class Account:
     header_media_path: str | None = None
     avatar_remote_url: str | None = None
     header_remote_url: str | None = None
+    avatar_description: str = ""
+    header_description: str = ""
+    show_media: bool = True
+    show_media_replies: bool = True
+    show_featured: bool = True
+    attribution_domains: list[str] = field(default_factory=list)
     locked: bool = False
     bot: bool = False
     group: bool = False

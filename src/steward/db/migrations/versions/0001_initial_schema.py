@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:33:04.888781
+Create Date: 2026-11-29 21:34:30.630778
 """
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ def upgrade() -> None:
         sa.Column("header_media_path", sa.Text(), nullable=True),
         sa.Column("avatar_remote_url", sa.Text(), nullable=True),
         sa.Column("header_remote_url", sa.Text(), nullable=True),
+        sa.Column("avatar_description", sa.Text(), nullable=False),
+        sa.Column("header_description", sa.Text(), nullable=False),
+        sa.Column("show_media", sa.Boolean(), nullable=False),
+        sa.Column("show_media_replies", sa.Boolean(), nullable=False),
+        sa.Column("show_featured", sa.Boolean(), nullable=False),
+        sa.Column("attribution_domains", sa.JSON(), nullable=False),
         sa.Column("locked", sa.Boolean(), nullable=False),
         sa.Column("bot", sa.Boolean(), nullable=False),
         sa.Column("group", sa.Boolean(), nullable=False),
