@@ -126,3 +126,38 @@ async def test_accounts_are_isolated_between_tenants(world: World) -> None:
     assert r.status_code == 404
     r = await world.local_carol.get("/api/v1/accounts/lookup", params={"acct": f"alice@{world.a.domain}"})
     assert r.status_code == 404
+
+
+async def test_profile_endpoint(world: World) -> None:
+    alice = world.local_alice
+    r = await alice.patch("/api/v1/profile", data={
+        "display_name": "Alice", "note": "Plain *note*", "avatar_description": "a red square",
+        "show_media": "false", "attribution_domains[]": ["Example.org", "news.example.org"],
+        "fields_attributes[0][name]": "Web", "fields_attributes[0][value]": "https://example.org",
+    })
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["note"] == "Plain *note*" and body["formatted_note"].startswith("<p>")
+    assert body["avatar_description"] == "a red square" and body["show_media"] is False
+    assert body["attribution_domains"] == ["example.org", "news.example.org"]
+    assert body["fields"] == [{"name": "Web", "value": "https://example.org"}]
+    assert (await alice.get("/api/v1/profile")).json() == body
+    account = (await alice.get(f"/api/v1/accounts/{alice.account_id}")).json()
+    assert account["avatar_description"] == "a red square"
+    r = await alice.patch("/api/v1/profile", data={"attribution_domains[]": ["not a domain"]})
+    assert r.status_code == 422
+    r = await alice.patch("/api/v1/accounts/update_credentials", data={"source[quote_policy]": "everyone"})
+    assert r.status_code == 422
+    r = await alice.patch("/api/v1/accounts/update_credentials", data={"source[quote_policy]": "followers"})
+    assert r.json()["source"]["quote_policy"] == "followers"
+    assert (await world.anon_a.get("/api/v1/profile")).status_code == 401
+
+
+async def test_many_accounts(world: World) -> None:
+    ids = [world.local_bob.account_id, world.local_alice.account_id, "999", world.local_carol.account_id]
+    r = await world.anon_a.get("/api/v1/accounts", params={"id[]": ids})
+    assert r.status_code == 200
+    # Unknown ids and other tenants' accounts are simply absent.
+    assert [a["username"] for a in r.json()] == ["bob", "alice"]
+    r = await world.anon_a.get("/api/v1/accounts", params={"id[]": ["x"]})
+    assert r.status_code == 422

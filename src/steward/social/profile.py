@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -20,12 +21,26 @@ if TYPE_CHECKING:
     from steward.web.params import Params
 
 MAX_FIELDS = 4
+MAX_ATTRIBUTION_DOMAINS = 10
 PRIVACY = {"public", "unlisted", "private", "direct"}
+QUOTE_POLICIES = {"public", "followers", "nobody"}
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 
 async def follow_request_count(conn: AsyncConnection, tenant_id: int, account_id: int) -> int:
     return int((await conn.execute(select(func.count()).select_from(follow_requests).where(
         follow_requests.c.tenant_id == tenant_id, follow_requests.c.target_account_id == account_id))).scalar() or 0)
+
+
+def _attribution_domains(params: Params) -> list[str]:
+    domains = params.str_list("attribution_domains", max_items=MAX_ATTRIBUTION_DOMAINS)
+    out = []
+    for domain in domains:
+        domain = domain.strip().lower()
+        if not DOMAIN_RE.match(domain):
+            raise ApiError(422, f"Validation failed: Attribution domains {domain!r} is not a valid domain")
+        out.append(domain)
+    return list(dict.fromkeys(out))
 
 
 def _fields(params: Params, base: str) -> list[dict[str, Any]] | None:
@@ -58,7 +73,13 @@ async def update_profile(c: Container, tenant: Tenant, me: Account, params: Para
         note = params.str("note", "", max_len=500) or ""
         changes["note_source"] = note
         changes["note"] = render_plain(note, tag_url=base)
-    for flag in ("locked", "bot", "discoverable", "indexable", "hide_collections"):
+    for text_field in ("avatar_description", "header_description"):
+        if text_field in params:
+            changes[text_field] = params.str(text_field, "", max_len=1500) or ""
+    if "attribution_domains" in params:
+        changes["attribution_domains"] = _attribution_domains(params)
+    for flag in ("locked", "bot", "discoverable", "indexable", "hide_collections", "show_media",
+                 "show_media_replies", "show_featured"):
         value = params.bool(flag)
         if value is not None:
             changes[flag] = value
@@ -89,6 +110,11 @@ async def update_profile(c: Container, tenant: Tenant, me: Account, params: Para
         language = source.str("language", max_len=16)
         if language is not None:
             user_settings["default_language"] = language
+        quote_policy = source.str("quote_policy")
+        if quote_policy is not None:
+            if quote_policy not in QUOTE_POLICIES:
+                raise ApiError(422, "Validation failed: Quote policy is not a valid value")
+            user_settings["default_quote_policy"] = quote_policy
     async with c.db.write() as conn:
         if changes:
             changes["updated_at"] = utcnow()

@@ -8,10 +8,16 @@ from starlette.routing import Route
 
 from steward.core.errors import ApiError
 from steward.social import profile
-from steward.social.accounts import create_local_account, find_by_acct, get_account, get_user_for_account
+from steward.social.accounts import (
+    create_local_account,
+    find_by_acct,
+    get_account,
+    get_accounts,
+    get_user_for_account,
+)
 from steward.social.oauth import OAuthService
 from steward.web.base import Ctx, endpoint
-from steward.web.mastodon.serialize_accounts import account_to_api, credential_account_to_api
+from steward.web.mastodon.serialize_accounts import account_to_api, credential_account_to_api, profile_to_api
 
 
 @endpoint("write:accounts", auth="app")
@@ -75,6 +81,29 @@ async def show(ctx: Ctx) -> Any:
 
 
 @endpoint("read:accounts", auth="optional")
+async def show_many(ctx: Ctx) -> Any:
+    """GET /api/v1/accounts?id[]=...: the accounts that exist, in the order asked."""
+    ids = ctx.params.id_list("id", max_items=40)
+    async with ctx.c.db.read() as conn:
+        found = await get_accounts(conn, ctx.tenant.id, ids)
+    return [account_to_api(ctx.base_url, ctx.tenant, found[i]) for i in dict.fromkeys(ids)
+            if i in found and not (found[i].suspended_at is not None and found[i].local)]
+
+
+@endpoint("read:accounts|profile")
+async def show_profile(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        account = await get_account(conn, ctx.tenant.id, ctx.me.id)
+    return profile_to_api(ctx.base_url, ctx.tenant, account)
+
+
+@endpoint("write:accounts")
+async def update_own_profile(ctx: Ctx) -> Any:
+    account, _user = await profile.update_profile(ctx.c, ctx.tenant, ctx.me, ctx.params)
+    return profile_to_api(ctx.base_url, ctx.tenant, account)
+
+
+@endpoint("read:accounts", auth="optional")
 async def lookup(ctx: Ctx) -> Any:
     acct = ctx.params.str("acct", required=True, max_len=400) or ""
     async with ctx.c.db.read() as conn:
@@ -86,6 +115,9 @@ async def lookup(ctx: Ctx) -> Any:
 
 routes = [
     Route("/api/v1/accounts", register, methods=["POST"]),
+    Route("/api/v1/accounts", show_many, methods=["GET"]),
+    Route("/api/v1/profile", show_profile, methods=["GET"]),
+    Route("/api/v1/profile", update_own_profile, methods=["PATCH", "PUT"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH", "PUT", "POST"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),

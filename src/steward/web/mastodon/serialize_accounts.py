@@ -40,10 +40,10 @@ def account_to_api(base: str, tenant: Tenant, account: Account, *, moved: dict[s
         "uri": account.uri,
         "avatar": avatar,
         "avatar_static": avatar,
-        "avatar_description": "",
+        "avatar_description": account.avatar_description,
         "header": header,
         "header_static": header,
-        "header_description": "",
+        "header_description": account.header_description,
         "followers_count": account.followers_count,
         "following_count": account.following_count,
         "statuses_count": account.statuses_count,
@@ -88,11 +88,43 @@ def credential_account_to_api(base: str, tenant: Tenant, account: Account, user:
         "hide_collections": account.hide_collections,
         "discoverable": account.discoverable,
         "indexable": account.indexable,
-        "attribution_domains": [],
+        "attribution_domains": list(account.attribution_domains),
+        "quote_policy": settings.get("default_quote_policy", "public"),
     }
     if user is not None:
         data["role"] = role_to_api(user.role)
     return data
+
+
+def profile_to_api(base: str, tenant: Tenant, account: Account) -> dict[str, Any]:
+    """Mastodon 4.7's Profile: the editable profile, with plain sources and their HTML."""
+    data = account_to_api(base, tenant, account)
+    return {
+        "id": data["id"],
+        "display_name": account.display_name,
+        "note": account.note_source or strip_tags(account.note),
+        "formatted_note": account.note,
+        "fields": [{"name": f.get("name", ""), "value": f.get("value_source", strip_tags(f.get("value", "")))}
+                   for f in account.fields],
+        "formatted_fields": data["fields"],
+        "avatar": data["avatar"] if account.avatar_media_path or account.avatar_remote_url else None,
+        "avatar_static": data["avatar_static"] if account.avatar_media_path or account.avatar_remote_url else None,
+        "avatar_description": account.avatar_description,
+        "header": data["header"] if account.header_media_path or account.header_remote_url else None,
+        "header_static": data["header_static"] if account.header_media_path or account.header_remote_url else None,
+        "header_description": account.header_description,
+        "locked": account.locked,
+        "bot": account.bot,
+        "hide_collections": account.hide_collections,
+        "discoverable": account.discoverable,
+        "indexable": account.indexable,
+        "show_media": account.show_media,
+        "show_media_replies": account.show_media_replies,
+        "show_featured": account.show_featured,
+        "attribution_domains": list(account.attribution_domains),
+        "featured_tags": [],
+        "name": account.display_name or account.username,
+    }
 
 
 ROLE_PERMISSIONS = {"owner": 1, "admin": 0x1FFFFE, "moderator": 0x1400 | 0x10 | 0x4000, "user": 0}
