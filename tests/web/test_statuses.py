@@ -165,7 +165,9 @@ async def test_edit_history_and_source(world: World) -> None:
     assert await queued(world, "status.edited", s["id"])
     # Not yours: 404; another tenant: 404.
     assert (await world.local_bob.put(f"/api/v1/statuses/{s['id']}", json={"status": "mine"})).status_code == 404
-    assert (await world.local_bob.get(f"/api/v1/statuses/{s['id']}/source")).status_code == 404
+    # Whoever may see a status may see its source (as in Mastodon); another tenant may not.
+    assert (await world.local_bob.get(f"/api/v1/statuses/{s['id']}/source")).json()["text"] == "third"
+    assert (await world.local_carol.get(f"/api/v1/statuses/{s['id']}/source")).status_code == 404
     assert (await world.local_carol.put(f"/api/v1/statuses/{s['id']}", json={"status": "x"})).status_code == 404
     assert (await world.local_carol.get(f"/api/v1/statuses/{s['id']}/history")).status_code == 404
     r = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "x" * 501})

@@ -61,6 +61,9 @@ async def test_cancel_and_bad_input(world: World) -> None:
     assert r.status_code == 422 and "error" in r.json()
     r = await alice.post("/api/v1/statuses", json={"status": "x", "scheduled_at": "tomorrow-ish"})
     assert r.status_code == 422
+    # A time already past posts at once, as Mastodon does.
+    r = await alice.post("/api/v1/statuses", json={"status": "now", "scheduled_at": "2001-01-01T00:00:00Z"})
+    assert r.status_code == 200 and r.json()["content"] == "<p>now</p>"
     r = await alice.post("/api/v1/statuses", json={"status": "x" * 501,
                                                    "scheduled_at": iso(utcnow() + timedelta(hours=1))})
     assert r.status_code == 422
@@ -77,4 +80,5 @@ async def test_cancel_and_bad_input(world: World) -> None:
     assert (await alice.get("/api/v1/scheduled_statuses")).json() == []
     await _due_now(world)
     await world.run_jobs()
-    assert (await alice.get(f"/api/v1/accounts/{alice.account_id}/statuses")).json() == []
+    posted = (await alice.get(f"/api/v1/accounts/{alice.account_id}/statuses")).json()
+    assert [p["content"] for p in posted] == ["<p>now</p>"]

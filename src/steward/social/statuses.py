@@ -111,9 +111,15 @@ def draft_from_params(tenant: Tenant, params: Params, *, idempotency_key: str | 
         application_id=application_id,
         quoted_status_id=params.id("quoted_status_id") or params.id("quote_id"),
         quote_policy=check_policy_param(params.str("quote_approval_policy", max_len=16)),
-        scheduled_at=parse_timestamp(params.str("scheduled_at", max_len=64) or None),
+        scheduled_at=schedule_time(params.str("scheduled_at", max_len=64) or None),
         media_attributes=_media_attributes(params) if "media_attributes" in params else None,
     )
+
+
+def schedule_time(value: str | None) -> datetime | None:
+    """`scheduled_at` as Mastodon reads it: a time already past means "post now"."""
+    at = parse_timestamp(value)
+    return at if at is not None and at > utcnow() else None
 
 
 def parse_timestamp(value: str | None) -> datetime | None:
@@ -473,7 +479,5 @@ async def edit_history(conn: AsyncConnection, tenant_id: int, viewer_id: int | N
 
 
 async def source_of(conn: AsyncConnection, tenant_id: int, me: Account, status_id: int) -> Status:
-    status = await get_visible(conn, tenant_id, me.id, status_id)
-    if status.account_id != me.id:
-        raise not_found()
-    return status
+    """As in Mastodon, whoever may see a status may see its source."""
+    return await get_visible(conn, tenant_id, me.id, status_id)
