@@ -127,22 +127,52 @@ async def test_grouped_notifications(world: World) -> None:
 
 
 async def test_policy_and_requests(world: World) -> None:
-    alice = world.local_alice
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
     r = await alice.get("/api/v2/notifications/policy")
     assert r.status_code == 200
     assert r.json()["for_not_following"] == "accept" and r.json()["summary"]["pending_requests_count"] == 0
-    r = await alice.patch("/api/v2/notifications/policy", json={"for_new_accounts": "accept"})
-    assert r.status_code == 200
-    r = await alice.patch("/api/v2/notifications/policy", json={"for_new_accounts": "filter"})
-    assert r.status_code == 422 and "error" in r.json()
-    r = await alice.patch("/api/v2/notifications/policy", json={"for_new_accounts": "sometimes"})
-    assert r.status_code == 422
-    r = await alice.get("/api/v1/notifications/policy")
-    assert r.status_code == 200 and r.json()["filter_not_following"] is False
-    r = await alice.put("/api/v1/notifications/policy", data={"filter_not_following": "false"})
-    assert r.status_code == 200
+    r = await alice.patch("/api/v2/notifications/policy", json={"for_not_following": "filter"})
+    assert r.status_code == 200 and r.json()["for_not_following"] == "filter"
+    await follow(world, alice, ann)
+    held = await post(world, bob, "@alice you do not follow me")
+    await post(world, ann, "@alice you follow me")
+    assert [n["account"]["id"] for n in await _notes(alice)] == [ann.account_id]
+    everything = await _notes(alice, include_filtered="true")
+    assert [n["account"]["id"] for n in everything] == [ann.account_id, bob.account_id]
+    policy = (await alice.get("/api/v2/notifications/policy")).json()
+    assert policy["summary"] == {"pending_requests_count": 1, "pending_notifications_count": 1}
+    assert (await alice.get("/api/v1/notifications/policy")).json()["filter_not_following"] is True
     r = await alice.get("/api/v1/notifications/requests")
-    assert r.status_code == 200 and r.json() == []
+    assert r.status_code == 200
+    [request] = r.json()
+    assert request["id"] == bob.account_id and request["notifications_count"] == "1"
+    assert request["account"]["id"] == bob.account_id and request["last_status"]["id"] == str(held)
+    assert (await alice.get(f"/api/v1/notifications/requests/{bob.account_id}")).json()["id"] == bob.account_id
+    assert (await bob.post(f"/api/v1/notifications/requests/{bob.account_id}/accept")).status_code == 404
+    r = await alice.post(f"/api/v1/notifications/requests/{bob.account_id}/accept")
+    assert r.status_code == 200
+    assert {n["account"]["id"] for n in await _notes(alice)} == {ann.account_id, bob.account_id}
+    assert (await alice.get("/api/v1/notifications/requests")).json() == []
+    # Once accepted, bob gets through.
+    await post(world, bob, "@alice again")
+    assert len(await _notes(alice, account_id=bob.account_id)) == 2
+    # Dismissing deletes what was held; "drop" never keeps anything.
+    carl = await world.person(world.a, "carl")
+    await post(world, carl, "@alice hello from carl")
+    assert (await alice.get("/api/v1/notifications/requests")).json()[0]["id"] == carl.account_id
+    r = await alice.post("/api/v1/notifications/requests/dismiss", data={"id[]": carl.account_id})
+    assert r.status_code == 200
+    assert (await alice.get("/api/v1/notifications/requests")).json() == []
+    assert await _notes(alice, account_id=carl.account_id, include_filtered="true") == []
+    await alice.patch("/api/v2/notifications/policy", json={"for_not_following": "drop"})
+    await post(world, carl, "@alice dropped")
+    assert await _notes(alice, account_id=carl.account_id, include_filtered="true") == []
+    r = await alice.put("/api/v1/notifications/policy", data={"filter_not_following": "false"})
+    assert r.status_code == 200 and r.json()["filter_not_following"] is False
+    await post(world, carl, "@alice accepted now")
+    assert len(await _notes(alice, account_id=carl.account_id)) == 1
+    r = await alice.patch("/api/v2/notifications/policy", json={"for_new_accounts": "sometimes"})
+    assert r.status_code == 422 and "error" in r.json()
     assert (await alice.post("/api/v1/notifications/requests/123/accept")).status_code == 404
     assert (await alice.post("/api/v1/notifications/requests/dismiss", data={"id[]": "123"})).json() == {}
     r = await alice.post("/api/v1/notifications/requests/accept", data={"id[]": "bogus"})

@@ -38,3 +38,13 @@ async def test_entities_match_mastodon(world: World) -> None:
     convs = (await bob.get("/api/v1/conversations")).json()
     assert len(convs) == 1
     assert_matches("Conversation", convs, many=True)
+
+
+async def test_notification_request_matches_mastodon(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    await alice.patch("/api/v2/notifications/policy", json={"for_not_following": "filter"})
+    await post(world, bob, "@alice held back")
+    requests = (await alice.get("/api/v1/notifications/requests")).json()
+    assert len(requests) == 1
+    assert_matches("NotificationRequest", requests, many=True)
+    assert_matches("NotificationPolicy", (await alice.get("/api/v2/notifications/policy")).json())

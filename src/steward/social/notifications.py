@@ -11,10 +11,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from steward.core.clock import utcnow
+from steward.core.clock import aware, utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
-from steward.db.tables import accounts, blocks, markers, mutes, notifications, statuses, user_domain_blocks, users
+from steward.db.tables import (
+    accounts,
+    blocks,
+    follows,
+    markers,
+    mutes,
+    notifications,
+    statuses,
+    user_domain_blocks,
+    users,
+)
 from steward.model.entities import Notification, from_row
 from steward.social.streaming import event
 
@@ -73,21 +83,89 @@ async def _refused(conn: AsyncConnection, tid: int, items: list[NewNotification]
     return {(r[0], r[1]) for r in rows}
 
 
+# Mastodon never holds these back: they are about the recipient's own things or the server.
+UNFILTERABLE = {"poll", "update", "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning"}
+NEW_ACCOUNT_AGE = timedelta(days=30)
+RECENT_FOLLOWER_AGE = timedelta(days=3)
+_STRICTNESS = {"accept": 0, "filter": 1, "drop": 2}
+
+
+def policy_of(settings: dict[str, Any]) -> dict[str, str]:
+    stored = settings.get("notification_policy") or {}
+    return {f: stored.get(f, "accept") if stored.get(f) in _STRICTNESS else "accept" for f in POLICY_FIELDS}
+
+
+async def _policy_actions(conn: AsyncConnection, tid: int, items: list[NewNotification],
+                          settings: dict[int, dict[str, Any]]) -> dict[int, str]:
+    """id(item) -> "filter" | "drop" for the items a recipient's policy does not accept."""
+    policies = {r: policy_of(s) for r, s in settings.items()}
+    todo = [n for n in items if n.type not in UNFILTERABLE
+            and any(v != "accept" for v in policies[n.account_id].values())
+            and n.from_account_id not in (settings[n.account_id].get("notification_permissions") or [])]
+    if not todo:
+        return {}
+    recipients = {n.account_id for n in todo}
+    senders = {n.from_account_id for n in todo}
+    now = utcnow()
+    following = {(r.account_id, r.target_account_id) for r in await conn.execute(
+        select(follows.c.account_id, follows.c.target_account_id).where(
+            follows.c.tenant_id == tid, follows.c.account_id.in_(recipients),
+            follows.c.target_account_id.in_(senders)))}
+    followed_by = {(r.target_account_id, r.account_id): aware(r.created_at) for r in await conn.execute(
+        select(follows.c.account_id, follows.c.target_account_id, follows.c.created_at).where(
+            follows.c.tenant_id == tid, follows.c.account_id.in_(senders),
+            follows.c.target_account_id.in_(recipients)))}
+    people = {r.id: r for r in await conn.execute(
+        select(accounts.c.id, accounts.c.created_at, accounts.c.silenced_at).where(
+            accounts.c.tenant_id == tid, accounts.c.id.in_(senders)))}
+    mention_ids = {n.status_id for n in todo if n.type == "mention" and n.status_id}
+    mentioned_in = {r.id: r for r in await conn.execute(
+        select(statuses.c.id, statuses.c.visibility, statuses.c.in_reply_to_account_id).where(
+            statuses.c.tenant_id == tid, statuses.c.id.in_(mention_ids)))} if mention_ids else {}
+    out: dict[int, str] = {}
+    for n in todo:
+        policy, r, f = policies[n.account_id], n.account_id, n.from_account_id
+        sender = people.get(f)
+        since = followed_by.get((r, f))
+        status = mentioned_in.get(n.status_id) if n.status_id else None
+        matched = []
+        if (r, f) not in following:
+            matched.append(policy["for_not_following"])
+        if since is None or since > now - RECENT_FOLLOWER_AGE:
+            matched.append(policy["for_not_followers"])
+        if sender is not None and sender.created_at is not None and aware(sender.created_at) > now - NEW_ACCOUNT_AGE:
+            matched.append(policy["for_new_accounts"])
+        if sender is not None and sender.silenced_at is not None:
+            matched.append(policy["for_limited_accounts"])
+        if (status is not None and status.visibility == "direct" and (r, f) not in following
+                and status.in_reply_to_account_id != r):
+            matched.append(policy["for_private_mentions"])
+        action = max(matched, key=_STRICTNESS.__getitem__, default="accept")
+        if action != "accept":
+            out[id(n)] = action
+    return out
+
+
 async def create_notifications(conn: AsyncConnection, tid: int,
                                items: list[NewNotification]) -> list[Notification]:
-    """Insert the notifications that should exist and do not yet; returns them.
+    """Insert the notifications that should exist and do not yet; returns those
+    the recipient sees now (not those their policy holds back as requests).
     Only local users receive notifications; nobody is notified of their own acts."""
     items = [n for n in items if n.account_id != n.from_account_id and n.type in TYPES]
     if not items:
         return []
-    local = {r.account_id for r in await conn.execute(
-        select(users.c.account_id).where(users.c.tenant_id == tid,
-                                         users.c.account_id.in_({n.account_id for n in items})))}
-    items = [n for n in items if n.account_id in local]
+    settings = {r.account_id: r.settings or {} for r in await conn.execute(
+        select(users.c.account_id, users.c.settings).where(
+            users.c.tenant_id == tid, users.c.account_id.in_({n.account_id for n in items})))}
+    items = [n for n in items if n.account_id in settings]
     if not items:
         return []
     refused = await _refused(conn, tid, items)
     items = [n for n in items if (n.account_id, n.from_account_id) not in refused]
+    if not items:
+        return []
+    actions = await _policy_actions(conn, tid, items, settings)
+    items = [n for n in items if actions.get(id(n)) != "drop"]
     if not items:
         return []
     now = utcnow()
@@ -105,7 +183,7 @@ async def create_notifications(conn: AsyncConnection, tid: int,
             notifications.c.from_account_id.in_({n.from_account_id for n in items}),
             or_(notifications.c.status_id.in_({n.status_id for n in items if n.status_id}),
                 and_(notifications.c.status_id.is_(None), notifications.c.created_at > now - REPEAT_WINDOW))))}
-    out: list[Notification] = []
+    out: list[tuple[Notification, bool]] = []
     seen: set[tuple[int, int, str, int | None]] = set()
     for n in items:
         key = (n.account_id, n.from_account_id, n.type, n.status_id)
@@ -113,15 +191,16 @@ async def create_notifications(conn: AsyncConnection, tid: int,
             continue
         seen.add(key)
         nid = new_id()
-        out.append(Notification(tenant_id=tid, id=nid, account_id=n.account_id, from_account_id=n.from_account_id,
-                                type=n.type, status_id=n.status_id, report_id=n.report_id,
-                                group_key=group_key(n, nid, now), created_at=now))
+        made = Notification(tenant_id=tid, id=nid, account_id=n.account_id, from_account_id=n.from_account_id,
+                            type=n.type, status_id=n.status_id, report_id=n.report_id,
+                            group_key=group_key(n, nid, now), created_at=now)
+        out.append((made, actions.get(id(n)) == "filter"))
     if out:
         await conn.execute(notifications.insert(), [
             {"tenant_id": tid, "id": x.id, "account_id": x.account_id, "from_account_id": x.from_account_id,
              "type": x.type, "status_id": x.status_id, "report_id": x.report_id, "group_key": x.group_key,
-             "created_at": x.created_at} for x in out])
-    return out
+             "filtered": held, "created_at": x.created_at} for x, held in out])
+    return [x for x, held in out if not held]
 
 
 def notification_events(tid: int, created: list[Notification]) -> list[dict[str, Any]]:
@@ -147,16 +226,20 @@ async def handle_notify_job(c: Container, payload: dict[str, Any]) -> None:
 
 # -- reading ------------------------------------------------------------------------------------
 
-def _visible(tid: int, account_id: int) -> Any:
-    """Notifications of `account_id` whose status (if any) still exists."""
-    return (
+def _visible(tid: int, account_id: int, *, filtered: bool | None = False) -> Any:
+    """Notifications of `account_id` whose status (if any) still exists; by default
+    not those held back as requests (`filtered=None`: both)."""
+    query = (
         select(notifications)
         .outerjoin(statuses, (statuses.c.tenant_id == notifications.c.tenant_id)
                    & (statuses.c.id == notifications.c.status_id))
         .where(notifications.c.tenant_id == tid, notifications.c.account_id == account_id,
-               or_(notifications.c.status_id.is_(None), statuses.c.deleted_at.is_(None)),
-               or_(notifications.c.status_id.is_(None), statuses.c.id.is_not(None)))
+               or_(notifications.c.status_id.is_(None),
+                   and_(statuses.c.id.is_not(None), statuses.c.deleted_at.is_(None))))
     )
+    if filtered is not None:
+        query = query.where(notifications.c.filtered.is_(filtered))
+    return query
 
 
 def check_types(values: list[str], field: str) -> list[str]:
@@ -168,9 +251,9 @@ def check_types(values: list[str], field: str) -> list[str]:
 
 async def list_notifications(conn: AsyncConnection, tid: int, account_id: int, page: Page, *,
                              types: list[str], exclude_types: list[str],
-                             from_account_id: int | None) -> list[Notification]:
+                             from_account_id: int | None, include_filtered: bool = False) -> list[Notification]:
     n = notifications.c
-    query = _visible(tid, account_id)
+    query = _visible(tid, account_id, filtered=None if include_filtered else False)
     if types:
         query = query.where(n.type.in_(types))
     if exclude_types:
@@ -192,7 +275,7 @@ async def list_notifications(conn: AsyncConnection, tid: int, account_id: int, p
 
 
 async def get_notification(conn: AsyncConnection, tid: int, account_id: int, nid: int) -> Notification:
-    row = (await conn.execute(_visible(tid, account_id).where(notifications.c.id == nid))).first()
+    row = (await conn.execute(_visible(tid, account_id, filtered=None).where(notifications.c.id == nid))).first()
     if row is None:
         raise not_found()
     return from_row(Notification, row)
@@ -251,26 +334,102 @@ POLICY_FIELDS = ("for_not_following", "for_not_followers", "for_new_accounts", "
 async def get_policy(conn: AsyncConnection, tid: int, account_id: int) -> dict[str, str]:
     settings = (await conn.execute(select(users.c.settings).where(
         users.c.tenant_id == tid, users.c.account_id == account_id))).scalar() or {}
-    stored = settings.get("notification_policy") or {}
-    return {f: stored.get(f, "accept") for f in POLICY_FIELDS}
+    return policy_of(settings)
 
 
 async def set_policy(conn: AsyncConnection, tid: int, account_id: int, changes: dict[str, str]) -> dict[str, str]:
-    """Only "accept" is supported: Steward does not yet hold back notifications as
-    requests, so "filter" and "drop" are refused with 422 rather than stored and ignored."""
     for field, value in changes.items():
-        if value not in {"accept", "filter", "drop"}:
+        if value not in _STRICTNESS:
             raise ApiError(422, f"Validation failed: {field} must be one of accept, filter, drop")
-        if value != "accept":
-            raise ApiError(422, f"Validation failed: {field}={value} is not supported by this server; "
-                                "every notification is accepted")
     row = (await conn.execute(select(users.c.id, users.c.settings).where(
         users.c.tenant_id == tid, users.c.account_id == account_id))).first()
     if row is None:
         raise not_found()
     settings = dict(row.settings or {})
-    policy = {f: (settings.get("notification_policy") or {}).get(f, "accept") for f in POLICY_FIELDS}
+    policy = policy_of(settings)
     policy.update(changes)
     settings["notification_policy"] = policy
     await conn.execute(update(users).where(users.c.tenant_id == tid, users.c.id == row.id).values(settings=settings))
     return policy
+
+
+# -- requests: notifications held back by the policy, one request per sender ----------------------
+
+@dataclass(slots=True)
+class NotificationRequest:
+    from_account_id: int
+    count: int
+    newest_id: int
+    created_at: datetime | None
+    updated_at: datetime | None
+    last_status_id: int | None
+
+
+def _held(tid: int, account_id: int) -> Any:
+    n = notifications.c
+    return (select(n.from_account_id, func.count().label("count"), func.max(n.id).label("newest_id"),
+                   func.min(n.created_at).label("created_at"), func.max(n.created_at).label("updated_at"),
+                   func.max(n.status_id).label("last_status_id"))
+            .where(n.tenant_id == tid, n.account_id == account_id, n.filtered.is_(True))
+            .group_by(n.from_account_id))
+
+
+def _request(row: Any) -> NotificationRequest:
+    return NotificationRequest(row.from_account_id, int(row.count), row.newest_id, aware(row.created_at),
+                               aware(row.updated_at), row.last_status_id)
+
+
+async def list_requests(conn: AsyncConnection, tid: int, account_id: int, page: Page) -> list[NotificationRequest]:
+    """Newest first, paged on the newest held notification of each sender."""
+    newest = func.max(notifications.c.id)
+    query = _held(tid, account_id)
+    if page.max_id is not None:
+        query = query.having(newest < page.max_id)
+    if page.since_id is not None:
+        query = query.having(newest > page.since_id)
+    if page.min_id is not None:
+        query = query.having(newest > page.min_id).order_by(newest.asc())
+    else:
+        query = query.order_by(newest.desc())
+    rows = [_request(r) for r in (await conn.execute(query.limit(page.limit))).all()]
+    if page.min_id is not None:
+        rows.reverse()
+    return rows
+
+
+async def get_request(conn: AsyncConnection, tid: int, account_id: int, sender_id: int) -> NotificationRequest:
+    row = (await conn.execute(_held(tid, account_id).where(notifications.c.from_account_id == sender_id))).first()
+    if row is None:
+        raise not_found()
+    return _request(row)
+
+
+async def accept_requests(conn: AsyncConnection, tid: int, account_id: int, sender_ids: list[int]) -> int:
+    """Release the held notifications and let these senders through from now on."""
+    result = await conn.execute(update(notifications).where(
+        notifications.c.tenant_id == tid, notifications.c.account_id == account_id,
+        notifications.c.from_account_id.in_(sender_ids), notifications.c.filtered.is_(True)).values(filtered=False))
+    row = (await conn.execute(select(users.c.id, users.c.settings).where(
+        users.c.tenant_id == tid, users.c.account_id == account_id))).first()
+    if row is not None and result.rowcount:
+        settings = dict(row.settings or {})
+        allowed = list(dict.fromkeys([*(settings.get("notification_permissions") or []), *sender_ids]))
+        settings["notification_permissions"] = allowed
+        await conn.execute(update(users).where(users.c.tenant_id == tid, users.c.id == row.id)
+                           .values(settings=settings))
+    return int(result.rowcount or 0)
+
+
+async def dismiss_requests(conn: AsyncConnection, tid: int, account_id: int, sender_ids: list[int]) -> int:
+    result = await conn.execute(delete(notifications).where(
+        notifications.c.tenant_id == tid, notifications.c.account_id == account_id,
+        notifications.c.from_account_id.in_(sender_ids), notifications.c.filtered.is_(True)))
+    return int(result.rowcount or 0)
+
+
+async def pending_summary(conn: AsyncConnection, tid: int, account_id: int) -> dict[str, int]:
+    n = notifications.c
+    row = (await conn.execute(select(func.count(func.distinct(n.from_account_id)), func.count()).where(
+        n.tenant_id == tid, n.account_id == account_id, n.filtered.is_(True)))).first()
+    return {"pending_requests_count": int(row[0] or 0) if row else 0,
+            "pending_notifications_count": int(row[1] or 0) if row else 0}

@@ -69,7 +69,8 @@ async def index(ctx: Ctx) -> Any:
     page = page_params(ctx.params, default=40, maximum=80)
     async with ctx.c.db.read() as conn:
         items = await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, page, types=types,
-                                             exclude_types=exclude, from_account_id=from_id)
+                                             exclude_types=exclude, from_account_id=from_id,
+                                             include_filtered=bool(ctx.params.bool("include_filtered", False)))
         data = await render_notifications(ctx.c, conn, ctx.tenant, ctx.me.id, items)
     return paged(ctx.request, data, [d["id"] for d in data] if len(data) != len(items) else [n.id for n in items])
 
@@ -208,21 +209,19 @@ async def dismiss_group(ctx: Ctx) -> Any:
 
 # -- policy and requests -------------------------------------------------------------------------
 
-_SUMMARY = {"pending_requests_count": 0, "pending_notifications_count": 0}
-
-
-def _policy_v1(policy: dict[str, str]) -> dict[str, Any]:
+def _policy_v1(policy: dict[str, str], summary: dict[str, int]) -> dict[str, Any]:
     return {"filter_not_following": policy["for_not_following"] != "accept",
             "filter_not_followers": policy["for_not_followers"] != "accept",
             "filter_new_accounts": policy["for_new_accounts"] != "accept",
             "filter_private_mentions": policy["for_private_mentions"] != "accept",
-            "summary": dict(_SUMMARY)}
+            "summary": summary}
 
 
 @endpoint("read:notifications")
 async def policy_v1(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
-        return _policy_v1(await svc.get_policy(conn, ctx.tenant.id, ctx.me.id))
+        return _policy_v1(await svc.get_policy(conn, ctx.tenant.id, ctx.me.id),
+                          await svc.pending_summary(conn, ctx.tenant.id, ctx.me.id))
 
 
 @endpoint("write:notifications")
@@ -235,13 +234,15 @@ async def update_policy_v1(ctx: Ctx) -> Any:
         if value is not None:
             changes[new] = "filter" if value else "accept"
     async with ctx.c.db.write() as conn:
-        return _policy_v1(await svc.set_policy(conn, ctx.tenant.id, ctx.me.id, changes))
+        return _policy_v1(await svc.set_policy(conn, ctx.tenant.id, ctx.me.id, changes),
+                          await svc.pending_summary(conn, ctx.tenant.id, ctx.me.id))
 
 
 @endpoint("read:notifications")
 async def policy_v2(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
-        return {**await svc.get_policy(conn, ctx.tenant.id, ctx.me.id), "summary": dict(_SUMMARY)}
+        return {**await svc.get_policy(conn, ctx.tenant.id, ctx.me.id),
+                "summary": await svc.pending_summary(conn, ctx.tenant.id, ctx.me.id)}
 
 
 @endpoint("write:notifications")
@@ -252,39 +253,88 @@ async def update_policy_v2(ctx: Ctx) -> Any:
         if value is not None:
             changes[field] = value
     async with ctx.c.db.write() as conn:
-        return {**await svc.set_policy(conn, ctx.tenant.id, ctx.me.id, changes), "summary": dict(_SUMMARY)}
+        return {**await svc.set_policy(conn, ctx.tenant.id, ctx.me.id, changes),
+                "summary": await svc.pending_summary(conn, ctx.tenant.id, ctx.me.id)}
+
+
+async def _render_requests(ctx: Ctx, conn: AsyncConnection,
+                           items: list[svc.NotificationRequest]) -> list[dict[str, Any]]:
+    people = await get_accounts(conn, ctx.tenant.id, {r.from_account_id for r in items})
+    status_ids = [r.last_status_id for r in items if r.last_status_id]
+    loaded = await load_statuses(conn, ctx.tenant.id, status_ids)
+    rendered = {int(s["id"]): s for s in await render_statuses(ctx.c, conn, ctx.tenant, ctx.me.id,
+                                                                 list(loaded.values()))}
+    out = []
+    for r in items:
+        person = people.get(r.from_account_id)
+        if person is None:
+            continue
+        data: dict[str, Any] = {
+            "id": str(r.from_account_id), "created_at": iso(r.created_at), "updated_at": iso(r.updated_at),
+            "account": account_to_api(ctx.base_url, ctx.tenant, person), "notifications_count": str(r.count)}
+        if r.last_status_id and r.last_status_id in rendered:
+            data["last_status"] = rendered[r.last_status_id]
+        out.append(data)
+    return out
 
 
 @endpoint("read:notifications")
 async def requests(ctx: Ctx) -> Any:
-    """The policy is always "accept everything" (see `svc.set_policy`), so no
-    notification is ever held back as a request: the list is truly empty."""
-    page_params(ctx.params)
-    return []
+    """Notifications the policy held back, one request per sender (its id is the
+    sender's account id); paged on each sender's newest held notification."""
+    page = page_params(ctx.params, default=40, maximum=80)
+    async with ctx.c.db.read() as conn:
+        items = await svc.list_requests(conn, ctx.tenant.id, ctx.me.id, page)
+        data = await _render_requests(ctx, conn, items)
+    return paged(ctx.request, data, [r.newest_id for r in items])
 
 
 @endpoint("read:notifications")
 async def request_show(ctx: Ctx) -> Any:
-    ctx.path_id()
-    raise ApiError(404, "Record not found")
+    async with ctx.c.db.read() as conn:
+        item = await svc.get_request(conn, ctx.tenant.id, ctx.me.id, ctx.path_id())
+        data = await _render_requests(ctx, conn, [item])
+    if not data:
+        raise ApiError(404, "Record not found")
+    return data[0]
 
 
 @endpoint("write:notifications")
-async def request_act(ctx: Ctx) -> Any:
-    """Accepting or dismissing one request: there are none to act on (see `requests`)."""
-    ctx.path_id()
-    raise ApiError(404, "Record not found")
+async def request_accept(ctx: Ctx) -> Any:
+    async with ctx.c.db.write() as conn:
+        await svc.get_request(conn, ctx.tenant.id, ctx.me.id, ctx.path_id())
+        await svc.accept_requests(conn, ctx.tenant.id, ctx.me.id, [ctx.path_id()])
+    return {}
 
 
 @endpoint("write:notifications")
-async def requests_act(ctx: Ctx) -> Any:
-    """Bulk accept/dismiss; like Mastodon, ids that name no request are ignored."""
-    ctx.params.id_list("id", max_items=100)
+async def request_dismiss(ctx: Ctx) -> Any:
+    async with ctx.c.db.write() as conn:
+        await svc.get_request(conn, ctx.tenant.id, ctx.me.id, ctx.path_id())
+        await svc.dismiss_requests(conn, ctx.tenant.id, ctx.me.id, [ctx.path_id()])
+    return {}
+
+
+@endpoint("write:notifications")
+async def requests_accept(ctx: Ctx) -> Any:
+    """Bulk; like Mastodon, ids that name no request are ignored."""
+    ids = ctx.params.id_list("id", max_items=100)
+    async with ctx.c.db.write() as conn:
+        await svc.accept_requests(conn, ctx.tenant.id, ctx.me.id, ids)
+    return {}
+
+
+@endpoint("write:notifications")
+async def requests_dismiss(ctx: Ctx) -> Any:
+    ids = ctx.params.id_list("id", max_items=100)
+    async with ctx.c.db.write() as conn:
+        await svc.dismiss_requests(conn, ctx.tenant.id, ctx.me.id, ids)
     return {}
 
 
 @endpoint("read:notifications")
 async def requests_merged(ctx: Ctx) -> Any:
+    """Accepting a request releases its notifications in the same transaction."""
     return {"merged": True}
 
 
@@ -296,11 +346,11 @@ routes = [
     Route("/api/v1/notifications/policy", update_policy_v1, methods=["PUT", "PATCH"]),
     Route("/api/v1/notifications/requests", requests, methods=["GET"]),
     Route("/api/v1/notifications/requests/merged", requests_merged, methods=["GET"]),
-    Route("/api/v1/notifications/requests/accept", requests_act, methods=["POST"]),
-    Route("/api/v1/notifications/requests/dismiss", requests_act, methods=["POST"]),
+    Route("/api/v1/notifications/requests/accept", requests_accept, methods=["POST"]),
+    Route("/api/v1/notifications/requests/dismiss", requests_dismiss, methods=["POST"]),
     Route("/api/v1/notifications/requests/{id}", request_show, methods=["GET"]),
-    Route("/api/v1/notifications/requests/{id}/accept", request_act, methods=["POST"]),
-    Route("/api/v1/notifications/requests/{id}/dismiss", request_act, methods=["POST"]),
+    Route("/api/v1/notifications/requests/{id}/accept", request_accept, methods=["POST"]),
+    Route("/api/v1/notifications/requests/{id}/dismiss", request_dismiss, methods=["POST"]),
     Route("/api/v1/notifications/{id}", show, methods=["GET"]),
     Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
     Route("/api/v2/notifications", grouped, methods=["GET"]),
