@@ -22,7 +22,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SCHEMA_PATH = Path(os.environ.get("STEWARD_MASTODON_OPENAPI", "/work/shared/mastodon-openapi/schema.json"))
+# shared/ lies beside the repository (on developer machines and in CI alike).
+_DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "mastodon-openapi" / "schema.json"
+SCHEMA_PATH = Path(os.environ.get("STEWARD_MASTODON_OPENAPI", str(_DEFAULT_SCHEMA)))
 DOCUMENT_URI = "urn:mastodon-openapi"
 
 
