@@ -620,3 +620,87 @@ jobs = Table(
     Column("finished_at", TS),
     Index("ix_jobs_ready", "state", "run_at"),
 )
+
+# --- Moderation (moderation/*): strikes, audit log, statements of reasons, sign-up blocks ---
+
+# A strike: what a moderator did to an account and why; the account's user can see it.
+account_warnings = _tenant_pk(
+    "account_warnings",
+    Column("account_id", BigInteger, nullable=False),
+    Column("target_account_id", BigInteger, nullable=False),
+    # none | disable | sensitive | silence | suspend | delete_statuses
+    Column("action", String(32), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("status_ids", JSON, nullable=False, default=list),
+    Column("report_id", BigInteger),
+    Column("overruled_at", TS),
+    Column("created_at", TS, nullable=False),
+    extra=(Index("ix_account_warnings_target", "tenant_id", "target_account_id", "id"),),
+)
+
+# Append-only: who did what to which object, when. Never updated or deleted.
+admin_action_logs = _tenant_pk(
+    "admin_action_logs",
+    Column("account_id", BigInteger, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(64), nullable=False),
+    Column("target_id", BigInteger),
+    Column("human_identifier", Text),
+    Column("details", JSON, nullable=False, default=dict),
+    Column("created_at", TS, nullable=False),
+    extra=(Index("ix_admin_action_logs_target", "tenant_id", "target_type", "target_id"),),
+)
+
+# EU DSA statement of reasons for one decision, kept so it can be exported later.
+# Facts are generated text without personal data.
+statements_of_reasons = _tenant_pk(
+    "statements_of_reasons",
+    Column("account_warning_id", BigInteger),
+    Column("target_account_id", BigInteger, nullable=False),
+    Column("report_id", BigInteger),
+    Column("decision_visibility", JSON, nullable=False, default=list),
+    Column("decision_visibility_other", Text),
+    Column("decision_account", String(64)),
+    Column("decision_provision", String(64)),
+    Column("decision_ground", String(64), nullable=False),
+    Column("ground_text", Text, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("category", String(96), nullable=False),
+    Column("content_type", JSON, nullable=False, default=list),
+    Column("decision_facts", Text, nullable=False),
+    Column("source_type", String(64), nullable=False),
+    Column("automated_detection", Boolean, nullable=False, default=False),
+    Column("automated_decision", String(64), nullable=False),
+    Column("content_date", TS, nullable=False),
+    Column("application_date", TS, nullable=False),
+    Column("created_at", TS, nullable=False),
+    extra=(Index("ix_statements_of_reasons_created", "tenant_id", "created_at"),),
+)
+
+email_domain_blocks = _tenant_pk(
+    "email_domain_blocks",
+    Column("domain", String(253), nullable=False),
+    Column("created_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "domain", name="uq_email_domain_blocks_domain"),),
+)
+
+ip_blocks = _tenant_pk(
+    "ip_blocks",
+    # A normalised CIDR network, e.g. 8.8.8.0/24.
+    Column("ip", String(64), nullable=False),
+    # sign_up_requires_approval | sign_up_block | no_access
+    Column("severity", String(32), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("expires_at", TS),
+    Column("created_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "ip", name="uq_ip_blocks_ip"),),
+)
+
+canonical_email_blocks = _tenant_pk(
+    "canonical_email_blocks",
+    # SHA-256 hex of the canonical email (lower case, no dots or +tag in the local part).
+    Column("canonical_email_hash", String(64), nullable=False),
+    Column("reference_account_id", BigInteger),
+    Column("created_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "canonical_email_hash", name="uq_canonical_email_blocks_hash"),),
+)

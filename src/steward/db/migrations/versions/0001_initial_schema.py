@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:34:30.630778
+Create Date: 2026-11-29 21:35:39.063825
 """
 
 from __future__ import annotations
@@ -50,6 +50,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("account_notes", schema=None) as batch_op:
         batch_op.create_index("ix_account_notes_target", ["tenant_id", "target_account_id", "id"], unique=False)
+
+    op.create_table(
+        "account_warnings",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("target_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("status_ids", sa.JSON(), nullable=False),
+        sa.Column("report_id", sa.BigInteger(), nullable=True),
+        sa.Column("overruled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_account_warnings")),
+    )
+    with op.batch_alter_table("account_warnings", schema=None) as batch_op:
+        batch_op.create_index("ix_account_warnings_target", ["tenant_id", "target_account_id", "id"], unique=False)
 
     op.create_table(
         "accounts",
@@ -106,6 +123,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.create_index("ix_accounts_uri", ["tenant_id", "uri"], unique=False)
+
+    op.create_table(
+        "admin_action_logs",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("target_type", sa.String(length=64), nullable=False),
+        sa.Column("target_id", sa.BigInteger(), nullable=True),
+        sa.Column("human_identifier", sa.Text(), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_admin_action_logs")),
+    )
+    with op.batch_alter_table("admin_action_logs", schema=None) as batch_op:
+        batch_op.create_index("ix_admin_action_logs_target", ["tenant_id", "target_type", "target_id"], unique=False)
 
     op.create_table(
         "announcement_dismissals",
@@ -168,6 +201,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_bookmarks_target", ["tenant_id", "status_id", "id"], unique=False)
 
     op.create_table(
+        "canonical_email_blocks",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("canonical_email_hash", sa.String(length=64), nullable=False),
+        sa.Column("reference_account_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_canonical_email_blocks")),
+        sa.UniqueConstraint("tenant_id", "canonical_email_hash", name="uq_canonical_email_blocks_hash"),
+    )
+    op.create_table(
         "custom_emojis",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -205,6 +248,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_domain_blocks")),
         sa.UniqueConstraint("tenant_id", "domain", name="uq_domain_blocks_domain"),
+    )
+    op.create_table(
+        "email_domain_blocks",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("domain", sa.String(length=253), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_email_domain_blocks")),
+        sa.UniqueConstraint("tenant_id", "domain", name="uq_email_domain_blocks_domain"),
     )
     op.create_table(
         "endorsements",
@@ -345,6 +397,18 @@ def upgrade() -> None:
         sa.Column("failure_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_instances")),
         sa.UniqueConstraint("tenant_id", "domain", name="uq_instances_domain"),
+    )
+    op.create_table(
+        "ip_blocks",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=False),
+        sa.Column("severity", sa.String(length=32), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_ip_blocks")),
+        sa.UniqueConstraint("tenant_id", "ip", name="uq_ip_blocks_ip"),
     )
     op.create_table(
         "jobs",
@@ -584,6 +648,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_scheduled_statuses")),
     )
     op.create_table(
+        "statements_of_reasons",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("account_warning_id", sa.BigInteger(), nullable=True),
+        sa.Column("target_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("report_id", sa.BigInteger(), nullable=True),
+        sa.Column("decision_visibility", sa.JSON(), nullable=False),
+        sa.Column("decision_visibility_other", sa.Text(), nullable=True),
+        sa.Column("decision_account", sa.String(length=64), nullable=True),
+        sa.Column("decision_provision", sa.String(length=64), nullable=True),
+        sa.Column("decision_ground", sa.String(length=64), nullable=False),
+        sa.Column("ground_text", sa.Text(), nullable=False),
+        sa.Column("explanation", sa.Text(), nullable=False),
+        sa.Column("category", sa.String(length=96), nullable=False),
+        sa.Column("content_type", sa.JSON(), nullable=False),
+        sa.Column("decision_facts", sa.Text(), nullable=False),
+        sa.Column("source_type", sa.String(length=64), nullable=False),
+        sa.Column("automated_detection", sa.Boolean(), nullable=False),
+        sa.Column("automated_decision", sa.String(length=64), nullable=False),
+        sa.Column("content_date", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("application_date", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_statements_of_reasons")),
+    )
+    with op.batch_alter_table("statements_of_reasons", schema=None) as batch_op:
+        batch_op.create_index("ix_statements_of_reasons_created", ["tenant_id", "created_at"], unique=False)
+
+    op.create_table(
         "status_edits",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -797,6 +889,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_status_edits_status")
 
     op.drop_table("status_edits")
+    with op.batch_alter_table("statements_of_reasons", schema=None) as batch_op:
+        batch_op.drop_index("ix_statements_of_reasons_created")
+
+    op.drop_table("statements_of_reasons")
     op.drop_table("scheduled_statuses")
     op.drop_table("reports")
     op.drop_table("push_subscriptions")
@@ -829,6 +925,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_ready")
 
     op.drop_table("jobs")
+    op.drop_table("ip_blocks")
     op.drop_table("instances")
     op.drop_table("instance_rules")
     op.drop_table("idempotency_keys")
@@ -853,9 +950,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_endorsements_target")
 
     op.drop_table("endorsements")
+    op.drop_table("email_domain_blocks")
     op.drop_table("domain_blocks")
     op.drop_table("domain_allows")
     op.drop_table("custom_emojis")
+    op.drop_table("canonical_email_blocks")
     with op.batch_alter_table("bookmarks", schema=None) as batch_op:
         batch_op.drop_index("ix_bookmarks_target")
 
@@ -867,10 +966,18 @@ def downgrade() -> None:
     op.drop_table("announcements")
     op.drop_table("announcement_reactions")
     op.drop_table("announcement_dismissals")
+    with op.batch_alter_table("admin_action_logs", schema=None) as batch_op:
+        batch_op.drop_index("ix_admin_action_logs_target")
+
+    op.drop_table("admin_action_logs")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index("ix_accounts_uri")
 
     op.drop_table("accounts")
+    with op.batch_alter_table("account_warnings", schema=None) as batch_op:
+        batch_op.drop_index("ix_account_warnings_target")
+
+    op.drop_table("account_warnings")
     with op.batch_alter_table("account_notes", schema=None) as batch_op:
         batch_op.drop_index("ix_account_notes_target")
 
