@@ -213,3 +213,25 @@ async def test_jobs_deliver_mentions_favourites_and_boosts(world: World) -> None
     async with world.c.db.read() as conn:
         failed = (await conn.execute(select(jobs.c.kind, jobs.c.last_error).where(jobs.c.tenant_id == world.a.id))).all()
     assert failed == []
+
+
+async def test_filters_apply_to_threads_and_account_statuses(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    root = await post(alice, "root post")
+    warned = await post(alice, "talking about spoilers here", in_reply_to_id=root["id"])
+    hidden = await post(alice, "secret spoilers here too")
+    r = await bob.post("/api/v2/filters", json={"title": "no spoilers", "context": ["thread", "account"],
+                                                "filter_action": "warn",
+                                                "keywords_attributes": [{"keyword": "spoilers"}]})
+    assert r.status_code == 200, r.text
+    ctx = (await bob.get(f"/api/v1/statuses/{root['id']}/context")).json()
+    assert ctx["descendants"][0]["id"] == warned["id"]
+    assert ctx["descendants"][0]["filtered"][0]["keyword_matches"] == ["spoilers"]
+    r = await bob.post("/api/v2/filters", json={"title": "hide", "context": ["account"], "filter_action": "hide",
+                                                "keywords_attributes": [{"keyword": "secret"}]})
+    assert r.status_code == 200, r.text
+    listed = (await bob.get(f"/api/v1/accounts/{alice.account_id}/statuses")).json()
+    assert hidden["id"] not in [s["id"] for s in listed] and warned["id"] in [s["id"] for s in listed]
+    # Filters are the viewer's own: alice sees everything unfiltered.
+    mine = (await alice.get(f"/api/v1/accounts/{alice.account_id}/statuses")).json()
+    assert len(mine) == 3 and all(s["filtered"] == [] for s in mine)

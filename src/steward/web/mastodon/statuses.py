@@ -31,6 +31,7 @@ from steward.web.mastodon.serialize_statuses import (
     render_statuses,
     scheduled_to_api,
 )
+from steward.web.mastodon.timelines import apply_filters
 
 
 def _viewer(ctx: Ctx) -> int | None:
@@ -111,7 +112,9 @@ async def thread(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
         ancestors, descendants = await context(conn, ctx.tenant.id, _viewer(ctx), ctx.path_id())
         rendered = await render_statuses(ctx.c, conn, ctx.tenant, _viewer(ctx), ancestors + descendants)
-    return {"ancestors": rendered[:len(ancestors)], "descendants": rendered[len(ancestors):]}
+        before, after = rendered[:len(ancestors)], rendered[len(ancestors):]
+        return {"ancestors": await apply_filters(conn, ctx.tenant.id, _viewer(ctx), "thread", before),
+                "descendants": await apply_filters(conn, ctx.tenant.id, _viewer(ctx), "thread", after)}
 
 
 @endpoint("write:favourites")
@@ -211,7 +214,8 @@ async def by_account(ctx: Ctx) -> Any:
             pinned=bool(p.bool("pinned")), tagged=p.str("tagged", max_len=256),
             exclude_direct=bool(p.bool("exclude_direct")))
         data = await render_statuses(ctx.c, conn, ctx.tenant, _viewer(ctx), found)
-    return paged(ctx.request, data)
+        data = await apply_filters(conn, ctx.tenant.id, _viewer(ctx), "account", data)
+    return paged(ctx.request, data, [s.id for s in found])
 
 
 @endpoint("write:statuses")
