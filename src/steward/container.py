@@ -26,6 +26,7 @@ def _is_local_host(host: str) -> bool:
 
 class Container:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        from steward.activitypub.transport import HttpTransport, Transport
         from steward.social.media_store import LocalMediaStore
         from steward.social.streaming import StreamingHub
 
@@ -37,6 +38,8 @@ class Container:
         self.jobs = JobRunner(self.db)
         self.media = LocalMediaStore(settings.media_dir)
         self.hub = StreamingHub()
+        # Outbound federation HTTP; tests swap in activitypub.transport.FakeTransport.
+        self.transport: Transport = HttpTransport(allow_private=settings.allow_private_addresses)
         register_job_handlers(self)
 
     def scheme_for(self, tenant: Tenant) -> str:
@@ -49,6 +52,7 @@ class Container:
 
     async def close(self) -> None:
         await self.jobs.stop()
+        await self.transport.close()
         await self.db.dispose()
 
 
