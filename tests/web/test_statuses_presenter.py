@@ -40,3 +40,22 @@ async def test_render_plain_and_reblog_in_order(world: World) -> None:
                 "sensitive", "spoiler_text", "visibility", "media_attachments", "mentions", "tags", "card",
                 "poll", "application", "language", "filtered"):
         assert key in anon, key
+
+
+async def test_custom_emoji_of_the_authors_server(world: World) -> None:
+    from steward.db.tables import custom_emojis
+
+    alice = int(world.local_alice.account_id)
+    async with world.c.db.write() as conn:
+        for tenant_id, code in ((world.a.id, "blobcat"), (world.b.id, "blobfox")):
+            await conn.execute(custom_emojis.insert().values(
+                tenant_id=tenant_id, id=new_id(), shortcode=code, domain="", image_path=f"emoji/{code}.png",
+                visible_in_picker=True, disabled=False, created_at=utcnow()))
+    sid = await _insert(world, world.a.id, alice, content="<p>hi :blobcat: :blobfox: :nope:</p>",
+                        spoiler_text=":blobcat:")
+    async with world.c.db.read() as conn:
+        status = (await load_statuses(conn, world.a.id, [sid]))[sid]
+        data = await render_status(world.c, conn, world.a, None, status)
+    assert data["emojis"] == [{"shortcode": "blobcat", "url": f"http://{world.a.web_domain}/system/emoji/blobcat.png",
+                               "static_url": f"http://{world.a.web_domain}/system/emoji/blobcat.png",
+                               "visible_in_picker": True, "category": None}]

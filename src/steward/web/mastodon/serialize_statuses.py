@@ -9,6 +9,7 @@ bookmarked, pinned, muted, poll votes)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from steward.core.clock import iso, utcnow
 from steward.db.tables import (
     accounts,
     bookmarks,
+    custom_emojis,
     favourites,
     follows,
     media_attachments,
@@ -125,6 +127,7 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
                                accounts.c.id.in_({s.account_id for s in shown}))
     )).all()
     account_api = {r.id: account_to_api(base, tenant, from_row(Account, r)) for r in account_rows}
+    emojis_by_status = await _status_emojis(conn, tid, base, shown, {r.id: r.domain for r in account_rows})
 
     media_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
     mentions_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -241,7 +244,7 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
             "media_attachments": media_by_status.get(s.id, []),
             "mentions": mentions_by_status.get(s.id, []),
             "tags": tags_by_status.get(s.id, []),
-            "emojis": [],
+            "emojis": emojis_by_status.get(s.id, []),
             "card": None,
             "poll": None,
             "quote": quote_of(s),
@@ -280,6 +283,42 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
             wrapper["pinned"] = False
         out.append(wrapper)
     return out
+
+
+EMOJI_RE = re.compile(r":([a-zA-Z0-9_]{2,64}):")
+
+
+async def _status_emojis(conn: AsyncConnection, tid: int, base: str, shown: list[Status],
+                         author_domain: dict[int, str]) -> dict[int, list[dict[str, Any]]]:
+    """Custom emoji used in each status's content or content warning (the
+    author's server's emoji), in one query."""
+    wanted: dict[int, set[str]] = {}
+    for s in shown:
+        if ":" in s.content or ":" in s.spoiler_text:
+            names = set(EMOJI_RE.findall(s.content)) | set(EMOJI_RE.findall(s.spoiler_text))
+            if names:
+                wanted[s.id] = names
+    if not wanted:
+        return {}
+    domains = {author_domain.get(s.account_id, "") for s in shown if s.id in wanted}
+    rows = (await conn.execute(select(custom_emojis).where(
+        custom_emojis.c.tenant_id == tid, custom_emojis.c.disabled.is_(False),
+        custom_emojis.c.domain.in_(domains), custom_emojis.c.shortcode.in_(set().union(*wanted.values())))
+    )).all()
+    found = {(r.shortcode, r.domain): r for r in rows}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for s in shown:
+        domain = author_domain.get(s.account_id, "")
+        items = [found[(n, domain)] for n in sorted(wanted.get(s.id, ())) if (n, domain) in found]
+        if items:
+            out[s.id] = [emoji_to_api(base, r) for r in items]
+    return out
+
+
+def emoji_to_api(base: str, row: Any) -> dict[str, Any]:
+    url = f"{base}/system/{row.image_path}" if row.image_path else (row.remote_url or "")
+    return {"shortcode": row.shortcode, "url": url, "static_url": url,
+            "visible_in_picker": bool(row.visible_in_picker), "category": row.category}
 
 
 class _Flags:
