@@ -84,8 +84,10 @@ async def test_reblog_round_trip(world: World) -> None:
     assert bad.status_code == 422 and "error" in bad.json()
     # Deleting the original takes its boosts with it.
     again = (await bob.post(f"/api/v1/statuses/{s['id']}/reblog")).json()
+    assert (await bob.get(f"/api/v1/accounts/{bob.account_id}")).json()["statuses_count"] == 1
     assert (await alice.delete(f"/api/v1/statuses/{s['id']}")).status_code == 200
     assert (await bob.get(f"/api/v1/statuses/{again['id']}")).status_code == 404
+    assert (await bob.get(f"/api/v1/accounts/{bob.account_id}")).json()["statuses_count"] == 0
     assert (await world.local_carol.post(f"/api/v1/statuses/{private['id']}/reblog")).status_code == 404
 
 
