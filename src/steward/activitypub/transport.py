@@ -81,9 +81,11 @@ def address_allowed(address: str, allow_private: bool) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return allow_private
     if ip.is_unspecified or ip.is_multicast or ip.is_link_local or ip.is_reserved:
         return False
-    if ip.is_loopback or ip.is_private or not ip.is_global:
+    if ip.is_private or not ip.is_global:
         return allow_private
     return True
 
