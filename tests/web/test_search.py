@@ -253,3 +253,20 @@ async def test_featured_tag_limit(world: World) -> None:
         assert r.status_code == 422 and "error" in r.json()
     finally:
         svc.MAX_FEATURED_TAGS = original
+
+
+async def test_v2_search_query_shapes(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    await _post(alice, "Talking about #bobcats")
+    # '#...' searches hashtags (and posts), not people; '...@...' is never a hashtag.
+    r = (await bob.get("/api/v2/search", params={"q": "#bob"})).json()
+    assert r["accounts"] == [] and [t["name"] for t in r["hashtags"]] == ["bobcats"]
+    r = (await bob.get("/api/v2/search", params={"q": "bob"})).json()
+    assert [a["username"] for a in r["accounts"]] == ["bob"] and [t["name"] for t in r["hashtags"]] == ["bobcats"]
+    r = (await bob.get("/api/v2/search", params={"q": f"bob@{world.a.domain}"})).json()
+    assert [a["username"] for a in r["accounts"]] == ["bob"] and r["hashtags"] == []
+    # account_id narrows statuses only.
+    r = (await bob.get("/api/v2/search", params={"q": "bobcats", "account_id": bob.account_id})).json()
+    assert r["statuses"] == [] and [t["name"] for t in r["hashtags"]] == ["bobcats"]
+    r = (await bob.get("/api/v2/search", params={"q": "bobcats", "account_id": alice.account_id})).json()
+    assert len(r["statuses"]) == 1

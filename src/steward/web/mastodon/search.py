@@ -84,11 +84,12 @@ async def search_v2(ctx: Ctx) -> Any:
             if status is not None and "statuses" in wants:
                 out["statuses"] = await render_statuses(ctx.c, conn, ctx.tenant, viewer, [status])
             return out
-        if "accounts" in wants and account_id is None:
+        # As Mastodon: '#...' is not a person, and '...@...' is not a hashtag.
+        if "accounts" in wants and not q.lstrip().startswith("#") and not ("@" in q and " " in q.strip()):
             found = await svc.search_accounts(conn, ctx.tenant, viewer, q, limit=limit, offset=offset,
                                               following=following)
             out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, a) for a in found]
-        if "hashtags" in wants and account_id is None:
+        if "hashtags" in wants and "@" not in q:
             out["hashtags"] = await render_tags(ctx, conn, await svc.search_tags(
                 conn, ctx.tenant.id, q, limit=limit, offset=offset))
         if "statuses" in wants and viewer is not None:
