@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from steward.core.clock import utcnow
 from steward.core.ids import new_id
-from steward.db.tables import accounts, blocks, follows, jobs, media_attachments, mentions, mutes, statuses
+from steward.db.tables import (
+    accounts,
+    blocks,
+    follows,
+    idempotency_keys,
+    jobs,
+    media_attachments,
+    mentions,
+    mutes,
+    statuses,
+)
 from tests.world import Person, World
 
 
@@ -234,6 +245,12 @@ async def test_idempotency_key(world: World) -> None:
         n = (await conn.execute(select(statuses.c.id).where(statuses.c.tenant_id == world.a.id,
                                                             statuses.c.account_id == int(alice.account_id)))).all()
     assert len(n) == 1
+    # After an hour the key is forgotten.
+    async with world.c.db.write() as conn:
+        await conn.execute(update(idempotency_keys).where(idempotency_keys.c.tenant_id == world.a.id)
+                           .values(created_at=utcnow() - timedelta(hours=2)))
+    three = await alice.post("/api/v1/statuses", json={"status": "once"}, headers=headers)
+    assert three.status_code == 200 and three.json()["id"] != one.json()["id"]
 
 
 async def test_bad_input(world: World) -> None:

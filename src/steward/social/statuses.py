@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, or_, select, update
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})?$")
 MAX_SPOILER = 1500
+IDEMPOTENCY_TTL = timedelta(hours=1)
 
 
 @dataclass
@@ -227,6 +228,11 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
     now = utcnow()
     async with c.db.write() as conn:
         if draft.idempotency_key:
+            # Keys last an hour, as in Mastodon: an old key posts anew.
+            await conn.execute(idempotency_keys.delete().where(
+                idempotency_keys.c.tenant_id == tenant.id, idempotency_keys.c.account_id == me.id,
+                idempotency_keys.c.key == draft.idempotency_key,
+                idempotency_keys.c.created_at < now - IDEMPOTENCY_TTL))
             claimed = await insert_or_skip(conn, idempotency_keys, {
                 "tenant_id": tenant.id, "account_id": me.id, "key": draft.idempotency_key,
                 "status_id": status_id, "created_at": now})
