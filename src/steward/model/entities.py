@@ -116,6 +116,7 @@ class User:
     settings: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     sign_up_reason: str | None = None
+    sign_up_ip: str | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,106 @@
+"""The report queue as moderators work it: list, show, re-categorise, assign,
+resolve and reopen. Every change is written to the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from steward.core.clock import utcnow
+from steward.core.errors import ApiError, not_found
+from steward.db.tables import instance_rules, reports
+from steward.moderation.audit import log_action
+
+CATEGORIES = ("spam", "legal", "violation", "other")
+
+
+async def list_reports(conn: AsyncConnection, tenant_id: int, *, resolved: bool | None, account_id: int | None,
+                       target_account_id: int | None, max_id: int | None, since_id: int | None,
+                       min_id: int | None, limit: int) -> list[dict[str, Any]]:
+    """`resolved`: True only resolved, False only open, None both."""
+    query = select(reports).where(reports.c.tenant_id == tenant_id)
+    if resolved is True:
+        query = query.where(reports.c.action_taken_at.is_not(None))
+    elif resolved is False:
+        query = query.where(reports.c.action_taken_at.is_(None))
+    if account_id is not None:
+        query = query.where(reports.c.account_id == account_id)
+    if target_account_id is not None:
+        query = query.where(reports.c.target_account_id == target_account_id)
+    if max_id is not None:
+        query = query.where(reports.c.id < max_id)
+    if since_id is not None:
+        query = query.where(reports.c.id > since_id)
+    if min_id is not None:
+        query = query.where(reports.c.id > min_id).order_by(reports.c.id.asc())
+    else:
+        query = query.order_by(reports.c.id.desc())
+    rows = [dict(r._mapping) for r in (await conn.execute(query.limit(limit))).all()]
+    return list(reversed(rows)) if min_id is not None else rows
+
+
+async def get_report(conn: AsyncConnection, tenant_id: int, report_id: int) -> dict[str, Any]:
+    row = (await conn.execute(select(reports).where(reports.c.tenant_id == tenant_id,
+                                                    reports.c.id == report_id))).first()
+    if row is None:
+        raise not_found()
+    return dict(row._mapping)
+
+
+async def _change(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int, action: str,
+                  **values: Any) -> dict[str, Any]:
+    await get_report(conn, tenant_id, report_id)
+    await conn.execute(update(reports).where(reports.c.tenant_id == tenant_id, reports.c.id == report_id)
+                       .values(updated_at=utcnow(), **values))
+    await log_action(conn, tenant_id, actor_id, action, "Report", report_id)
+    return await get_report(conn, tenant_id, report_id)
+
+
+async def update_report(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int, *,
+                        category: str | None, rule_ids: list[int] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if category is not None:
+        if category not in CATEGORIES:
+            raise ApiError(422, "Validation failed: Category is not included in the list",
+                           {"category": [{"error": "ERR_INCLUSION", "description": "is not included in the list"}]})
+        values["category"] = category
+    if rule_ids is not None:
+        known = set((await conn.execute(select(instance_rules.c.id).where(
+            instance_rules.c.tenant_id == tenant_id, instance_rules.c.id.in_(rule_ids)))).scalars())
+        if known != set(rule_ids):
+            raise ApiError(422, "Validation failed: Rule ids contain a rule this server does not have",
+                           {"rule_ids": [{"error": "ERR_INVALID", "description": "is invalid"}]})
+        values["rule_ids"] = list(dict.fromkeys(rule_ids))
+        if rule_ids and values.get("category", "violation") == "violation":
+            values["category"] = "violation"
+    if values.get("category") not in (None, "violation"):
+        values["rule_ids"] = []
+    return await _change(conn, tenant_id, actor_id, report_id, "update", **values)
+
+
+async def assign(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int) -> dict[str, Any]:
+    return await _change(conn, tenant_id, actor_id, report_id, "assigned_to_self", assigned_account_id=actor_id)
+
+
+async def unassign(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int) -> dict[str, Any]:
+    return await _change(conn, tenant_id, actor_id, report_id, "unassigned", assigned_account_id=None)
+
+
+async def resolve(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int) -> dict[str, Any]:
+    return await _change(conn, tenant_id, actor_id, report_id, "resolve", action_taken_at=utcnow(),
+                         action_taken_by_account_id=actor_id)
+
+
+async def reopen(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int) -> dict[str, Any]:
+    return await _change(conn, tenant_id, actor_id, report_id, "reopen", action_taken_at=None,
+                         action_taken_by_account_id=None)
+
+
+async def rules_by_id(conn: AsyncConnection, tenant_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(instance_rules).where(
+        instance_rules.c.tenant_id == tenant_id, instance_rules.c.id.in_(list(set(ids)))))).all()
+    return {r.id: {"id": str(r.id), "text": r.text, "hint": r.hint} for r in rows}
