@@ -264,3 +264,34 @@ async def test_hub_reaches_another_process_through_postgres(world: World) -> Non
         assert other_tenant.empty()
     finally:
         await other.stop()
+
+
+async def test_websocket_list_direct_and_edits(world: World, port: int) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    await follow(world, alice, bob)
+    r = await alice.post("/api/v1/lists", json={"title": "close friends"})
+    assert r.status_code == 200, r.text
+    list_id = r.json()["id"]
+    r = await alice.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [bob.account_id]})
+    assert r.status_code == 200, r.text
+    async with _ws(port, alice) as ws:
+        await ws.send(orjson.dumps({"type": "subscribe", "stream": "list", "list": list_id}).decode())
+        await ws.send(orjson.dumps({"type": "subscribe", "stream": "direct"}).decode())
+        await asyncio.sleep(0.1)
+        sid = await post(world, bob, "for my followers")
+        frame = await _next(ws)
+        assert frame["stream"] == ["list", list_id] and frame["event"] == "update"
+        assert orjson.loads(frame["payload"])["id"] == str(sid)
+        r = await bob.put(f"/api/v1/statuses/{sid}", data={"status": "for my followers, edited"})
+        assert r.status_code == 200, r.text
+        await world.run_jobs()
+        frame = await _next(ws)
+        assert frame["event"] == "status.update" and frame["stream"] == ["list", list_id]
+        assert "edited" in orjson.loads(frame["payload"])["content"]
+        dm = await post(world, bob, "@alice a secret", visibility="direct")
+        frames = [await _next(ws), await _next(ws)]
+        by_stream = {f["stream"][0]: f for f in frames}
+        conversation = orjson.loads(by_stream["direct"]["payload"])
+        assert by_stream["direct"]["event"] == "conversation"
+        assert conversation["last_status"]["id"] == str(dm) and conversation["unread"] is True
+        assert by_stream["list"]["event"] == "update"  # a direct mention reaches alice's feed, and bob is listed
