@@ -1,0 +1,306 @@
+"""Converters between our model and ActivityStreams JSON, shaped as Mastodon
+writes them: actors (Person/Service/Group, and each tenant's Application
+instance actor), Notes addressed per visibility, Create and Announce, and the
+reading side for inbound Notes (`parse_note`)."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from steward.activitypub import vocab
+from steward.model.entities import Account, MediaAttachment, Status, Tenant
+
+PUBLIC = vocab.PUBLIC
+CONTEXT: list[Any] = [
+    "https://www.w3.org/ns/activitystreams",
+    "https://w3id.org/security/v1",
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "memorial": "toot:memorial",
+        "suspended": "toot:suspended",
+        "Emoji": "toot:Emoji",
+        "blurhash": "toot:blurhash",
+        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+        "votersCount": "toot:votersCount",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "ostatus": "http://ostatus.org#",
+        "atomUri": "ostatus:atomUri",
+        "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
+        "conversation": "ostatus:conversation",
+    },
+]
+
+
+def as2_time(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def with_context(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": CONTEXT, **obj}
+
+
+def actor_uri(base: str, account: Account) -> str:
+    return account.uri or f"{base}/users/{account.username}"
+
+
+def followers_uri(base: str, account: Account) -> str:
+    return account.followers_url or f"{actor_uri(base, account)}/followers"
+
+
+def acct_name(tenant: Tenant, account: Account) -> str:
+    return f"@{account.username}@{account.domain or tenant.domain}"
+
+
+def _media_type(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def _image(base: str, path: str | None, remote: str | None) -> dict[str, Any] | None:
+    if path:
+        return {"type": "Image", "mediaType": _media_type(path), "url": f"{base}/system/{path}"}
+    if remote:
+        return {"type": "Image", "mediaType": _media_type(remote.split("?", 1)[0]), "url": remote}
+    return None
+
+
+def account_to_actor(base: str, tenant: Tenant, account: Account, public_pem: str, *,
+                     moved_to: str | None = None, emojis: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    uri = actor_uri(base, account)
+    kind = "Group" if account.group else "Service" if account.bot else "Person"
+    actor: dict[str, Any] = {
+        "id": uri,
+        "type": kind,
+        "following": f"{uri}/following",
+        "followers": followers_uri(base, account),
+        "inbox": f"{uri}/inbox",
+        "outbox": f"{uri}/outbox",
+        "featured": f"{uri}/collections/featured",
+        "featuredTags": f"{uri}/collections/tags",
+        "preferredUsername": account.username,
+        "name": account.display_name,
+        "summary": account.note,
+        "url": account.url or f"{base}/@{account.username}",
+        "manuallyApprovesFollowers": account.locked,
+        "discoverable": account.discoverable,
+        "indexable": account.indexable,
+        "memorial": account.memorial,
+        "published": as2_time(account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+                              if account.created_at else None),
+        "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": public_pem},
+        "tag": emojis or [],
+        "attachment": [{"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
+                       for f in account.fields],
+        "endpoints": {"sharedInbox": f"{base}/inbox"},
+    }
+    icon = _image(base, account.avatar_media_path, account.avatar_remote_url)
+    if icon:
+        actor["icon"] = icon
+    header = _image(base, account.header_media_path, account.header_remote_url)
+    if header:
+        actor["image"] = header
+    if account.also_known_as:
+        actor["alsoKnownAs"] = list(account.also_known_as)
+    if moved_to:
+        actor["movedTo"] = moved_to
+    return with_context(actor)
+
+
+def suspended_actor(base: str, account: Account, public_pem: str | None) -> dict[str, Any]:
+    """What Mastodon shows of a suspended account: enough to identify it, nothing more."""
+    uri = actor_uri(base, account)
+    actor: dict[str, Any] = {"id": uri, "type": "Person", "preferredUsername": account.username,
+                             "url": account.url or f"{base}/@{account.username}", "inbox": f"{uri}/inbox",
+                             "suspended": True, "name": "", "summary": ""}
+    if public_pem:
+        actor["publicKey"] = {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": public_pem}
+    return with_context(actor)
+
+
+def instance_actor(base: str, tenant: Tenant) -> dict[str, Any]:
+    uri = f"{base}/actor"
+    return with_context({
+        "id": uri,
+        "type": "Application",
+        "inbox": f"{uri}/inbox",
+        "outbox": f"{uri}/outbox",
+        "preferredUsername": tenant.web_domain,
+        "url": f"{base}/about/more?instance_actor=true",
+        "manuallyApprovesFollowers": True,
+        "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": tenant.public_key or ""},
+        "endpoints": {"sharedInbox": f"{base}/inbox"},
+    })
+
+
+@dataclass(slots=True)
+class NoteParts:
+    """Everything a Note needs beyond the status row, loaded in batches."""
+
+    status: Status
+    author: Account
+    parent_uri: str | None = None
+    mentions: list[Account] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    media: list[MediaAttachment] = field(default_factory=list)
+    emojis: list[dict[str, Any]] = field(default_factory=list)
+
+
+def addressing(base: str, author: Account, visibility: str, mentioned: list[str]) -> tuple[list[str], list[str]]:
+    """Mastodon's (to, cc): public to Public cc followers; unlisted to followers
+    cc Public; private to followers; direct to the mentioned only. Mentioned
+    actors are added to cc (to for direct)."""
+    followers = followers_uri(base, author)
+    if visibility == "public":
+        return [PUBLIC], [followers, *mentioned]
+    if visibility == "unlisted":
+        return [followers], [PUBLIC, *mentioned]
+    if visibility == "private":
+        return [followers], list(mentioned)
+    return list(mentioned), []
+
+
+def _attachment(base: str, media: MediaAttachment) -> dict[str, Any]:
+    url = f"{base}/system/{media.file_path}" if media.file_path else (media.remote_url or "")
+    doc: dict[str, Any] = {"type": "Document", "mediaType": _media_type(url.split("?", 1)[0]), "url": url,
+                           "name": media.description, "blurhash": media.blurhash}
+    meta = media.meta or {}
+    focus = meta.get("focus")
+    if isinstance(focus, dict) and "x" in focus and "y" in focus:
+        doc["focalPoint"] = [focus["x"], focus["y"]]
+    original = meta.get("original")
+    if isinstance(original, dict):
+        if isinstance(original.get("width"), int):
+            doc["width"] = original["width"]
+        if isinstance(original.get("height"), int):
+            doc["height"] = original["height"]
+    return doc
+
+
+def status_to_note(base: str, tenant: Tenant, parts: NoteParts) -> dict[str, Any]:
+    status, author = parts.status, parts.author
+    mentioned = [actor_uri(base, m) for m in parts.mentions]
+    to, cc = addressing(base, author, status.visibility, mentioned)
+    tag: list[dict[str, Any]] = [{"type": "Mention", "href": actor_uri(base, m), "name": acct_name(tenant, m)}
+                                 for m in parts.mentions]
+    tag += [{"type": "Hashtag", "href": f"{base}/tags/{name}", "name": f"#{name}"} for name in parts.tags]
+    tag += parts.emojis
+    conversation = status.conversation_id or status.id
+    note: dict[str, Any] = {
+        "id": status.uri,
+        "type": "Note",
+        "summary": status.spoiler_text or None,
+        "inReplyTo": parts.parent_uri,
+        "published": as2_time(status.created_at),
+        "url": status.url or status.uri,
+        "attributedTo": actor_uri(base, author),
+        "to": to,
+        "cc": cc,
+        "sensitive": status.sensitive,
+        "atomUri": status.uri,
+        "inReplyToAtomUri": parts.parent_uri,
+        "conversation": f"tag:{tenant.domain},{(status.created_at or datetime.now(UTC)).year}:"
+                        f"objectId={conversation}:objectType=Conversation",
+        "content": status.content,
+        "attachment": [_attachment(base, m) for m in parts.media],
+        "tag": tag,
+        "replies": {"id": f"{status.uri}/replies", "type": "Collection", "first": f"{status.uri}/replies?page=true"},
+    }
+    if status.language:
+        note["contentMap"] = {status.language: status.content}
+    if status.edited_at:
+        note["updated"] = as2_time(status.edited_at)
+    return note
+
+
+def status_to_create(base: str, tenant: Tenant, parts: NoteParts) -> dict[str, Any]:
+    note = status_to_note(base, tenant, parts)
+    return {"id": f"{parts.status.uri}/activity", "type": "Create", "actor": note["attributedTo"],
+            "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note}
+
+
+def status_to_announce(base: str, booster: Account, boost: Status, original_uri: str,
+                       original_author_uri: str) -> dict[str, Any]:
+    """A boost: addressed like Mastodon's (the original's author in cc)."""
+    to, cc = addressing(base, booster, boost.visibility, [])
+    if original_author_uri not in to and original_author_uri not in cc:
+        cc = [*cc, original_author_uri]
+    return {"id": boost.uri, "type": "Announce", "actor": actor_uri(base, booster),
+            "published": as2_time(boost.created_at), "to": to, "cc": cc, "object": original_uri}
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass(slots=True)
+class ParsedNote:
+    uri: str
+    attributed_to: str
+    content: str
+    url: str | None
+    summary: str
+    sensitive: bool
+    language: str | None
+    in_reply_to: str | None
+    published: datetime | None
+    visibility: str
+    mentions: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_note(obj: dict[str, Any], followers_url: str | None = None) -> ParsedNote:
+    """The parts of an inbound Note (or Article/Question/Page) we keep. Raises
+    VocabError when it has no id or author, or its id is not on its author's
+    server. The content is returned as sent: the caller sanitises it."""
+    uri, author = vocab.id_of(obj.get("id")), vocab.id_of(obj.get("attributedTo"))
+    if not uri or not author:
+        raise vocab.VocabError("the object needs an id and attributedTo")
+    if not vocab.same_origin(uri, author):
+        raise vocab.VocabError("the object's id is not on its author's server")
+    content, content_map = vocab.language_text(obj, "content")
+    summary, _ = vocab.language_text(obj, "summary")
+    tags = [t for t in vocab.as_list(obj.get("tag")) if isinstance(t, dict)]
+    attachments = []
+    for item in vocab.as_list(obj.get("attachment")):
+        if isinstance(item, dict) and vocab.has_type(item, "Document", "Image", "Video", "Audio"):
+            url = vocab.id_of(item.get("url")) or vocab.get_str(item, "url")
+            if url:
+                attachments.append({"url": url, "media_type": vocab.get_str(item, "mediaType"),
+                                    "description": vocab.get_str(item, "name", max_len=1500),
+                                    "blurhash": vocab.get_str(item, "blurhash", max_len=64)})
+    return ParsedNote(
+        uri=uri, attributed_to=author, content=content or "",
+        url=vocab.id_of(obj.get("url")) or vocab.get_str(obj, "url"),
+        summary=summary or "", sensitive=vocab.get_bool(obj, "sensitive"),
+        language=next(iter(content_map), None), in_reply_to=vocab.id_of(obj.get("inReplyTo")),
+        published=_parse_time(vocab.get_str(obj, "published")),
+        visibility=vocab.visibility_of(obj, followers_url),
+        mentions=[h for t in tags if vocab.has_type(t, "Mention") and (h := vocab.get_str(t, "href"))],
+        hashtags=[n.lstrip("#").lower() for t in tags if vocab.has_type(t, "Hashtag")
+                  and (n := vocab.get_str(t, "name", max_len=256))],
+        attachments=attachments[:16],
+    )

@@ -1,0 +1,103 @@
+"""Statuses as AS2 objects (Note, its Create, a boost's Announce, its replies)
+or as an HTML page. Only public and unlisted statuses are served; the others
+answer 404 as if they did not exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from steward.activitypub import convert
+from steward.activitypub.convert import NoteParts
+from steward.core.errors import ApiError
+from steward.core.text import strip_tags
+from steward.db.tables import accounts, statuses
+from steward.federation.objects import PUBLISHED, load_note_parts, published_status
+from steward.model.entities import Account, Status
+from steward.web.activitypub.common import as2, check_authorized_fetch, local_account, wants_as2
+from steward.web.base import Ctx, endpoint
+from steward.web.templating import render
+
+REPLIES_PAGE = 40
+
+
+async def _status(ctx: Ctx) -> tuple[Account, Status]:
+    account = await local_account(ctx)
+    if account.suspended_at is not None:
+        raise ApiError(404, "Record not found")
+    async with ctx.c.db.read() as conn:
+        status = await published_status(conn, ctx.tenant.id, account.id, ctx.path_id())
+    if status is None:
+        raise ApiError(404, "Record not found")
+    return account, status
+
+
+async def _parts(ctx: Ctx, status: Status) -> NoteParts:
+    async with ctx.c.db.read() as conn:
+        parts = (await load_note_parts(conn, ctx.tenant, ctx.base_url, [status])).get(status.id)
+    if parts is None:
+        raise ApiError(404, "Record not found")
+    return parts
+
+
+async def _note(ctx: Ctx, status: Status) -> dict[str, Any]:
+    return convert.status_to_note(ctx.base_url, ctx.tenant, await _parts(ctx, status))
+
+
+@endpoint(auth="none")
+async def status_object(ctx: Ctx) -> Any:
+    account, status = await _status(ctx)
+    if status.reblog_of_id is not None:
+        raise ApiError(404, "Record not found")
+    if wants_as2(ctx.request):
+        await check_authorized_fetch(ctx)
+        return as2(convert.with_context(await _note(ctx, status)))
+    note = await _note(ctx, status)
+    body = render("activitypub/status.html", tenant=ctx.tenant, author=account, status=status,
+                  base=ctx.base_url, media=note["attachment"], summary=strip_tags(status.content)[:80])
+    return HTMLResponse(body, headers={"Vary": "Accept"})
+
+
+@endpoint(auth="none")
+async def status_activity(ctx: Ctx) -> Any:
+    account, status = await _status(ctx)
+    await check_authorized_fetch(ctx)
+    if status.reblog_of_id is None:
+        create = convert.status_to_create(ctx.base_url, ctx.tenant, await _parts(ctx, status))
+        return as2(convert.with_context(create), negotiated=False)
+    async with ctx.c.db.read() as conn:
+        original = (await conn.execute(select(statuses.c.uri, accounts.c.uri.label("author_uri")).join(
+            accounts, (accounts.c.tenant_id == statuses.c.tenant_id) & (accounts.c.id == statuses.c.account_id))
+            .where(statuses.c.tenant_id == ctx.tenant.id, statuses.c.id == status.reblog_of_id,
+                   statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(PUBLISHED)))).first()
+    if original is None:
+        raise ApiError(404, "Record not found")
+    return as2(convert.with_context(convert.status_to_announce(ctx.base_url, account, status, original.uri,
+                                                               original.author_uri)), negotiated=False)
+
+
+@endpoint(auth="none")
+async def status_replies(ctx: Ctx) -> Any:
+    _, status = await _status(ctx)
+    await check_authorized_fetch(ctx)
+    uri = f"{status.uri}/replies"
+    async with ctx.c.db.read() as conn:
+        rows = (await conn.execute(select(statuses.c.uri).where(
+            statuses.c.tenant_id == ctx.tenant.id, statuses.c.in_reply_to_id == status.id,
+            statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(PUBLISHED))
+            .order_by(statuses.c.id).limit(REPLIES_PAGE))).all()
+    page = {"id": f"{uri}?page=true", "type": "CollectionPage", "partOf": uri, "items": [r.uri for r in rows]}
+    if ctx.request.query_params.get("page"):
+        return as2(convert.with_context(page), negotiated=False)
+    return as2(convert.with_context({"id": uri, "type": "Collection", "first": page}), negotiated=False)
+
+
+routes = [
+    Route("/users/{username}/statuses/{id}", status_object, methods=["GET", "HEAD"]),
+    Route("/@{username}/{id}", status_object, methods=["GET", "HEAD"]),
+    Route("/users/{username}/statuses/{id}/activity", status_activity, methods=["GET", "HEAD"]),
+    Route("/users/{username}/statuses/{id}/replies", status_replies, methods=["GET", "HEAD"]),
+]
