@@ -109,7 +109,7 @@ async def test_rejects_bad_uploads(world: World) -> None:
     r = await upload(alice, png_claiming(30000, 30000), "bigbomb.png", "image/png")
     assert r.status_code == 422 and "error" in r.json()
     r = await upload(alice, b"\x00" * 1000, "clip.mp4", "video/mp4")
-    assert r.status_code == 422 and "unsupported media type" in r.json()["error"]
+    assert r.status_code == 422 and "video or audio" in r.json()["error"]
     out = io.BytesIO()
     Image.new("RGB", (4, 4)).save(out, "BMP")
     r = await upload(alice, out.getvalue(), "x.bmp", "image/bmp")
@@ -285,3 +285,140 @@ def test_large_jpegs_are_decoded_at_reduced_scale() -> None:
     Image.new("RGB", (6000, 2000), (1, 2, 3)).save(wide, "JPEG", quality=50)
     avatar = Image.open(io.BytesIO(profile_image(wide.getvalue(), "avatar").data))
     assert avatar.size == (400, 400)
+
+
+def silence(samples: int, rate: int):  # type: ignore[no-untyped-def]
+    import av
+
+    frame = av.AudioFrame(format="fltp", layout="mono", samples=samples)
+    for plane in frame.planes:
+        plane.update(bytes(plane.buffer_size))
+    frame.sample_rate = rate
+    return frame
+
+
+def make_video(codec: str = "libx264", fmt: str = "mp4", *, size: tuple[int, int] = (64, 48), frames: int = 12,
+               rate: int = 12, with_audio: bool = True) -> bytes:
+    """A short clip whose container and streams carry identifying metadata."""
+    import tempfile
+    from fractions import Fraction
+    from pathlib import Path
+
+    import av
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"clip.{fmt}"
+        with av.open(str(path), mode="w", format=fmt) as out:
+            out.metadata["comment"] = "SecretCam"
+            out.metadata["location"] = "+52.5200+013.4050/"
+            video = out.add_stream(codec, rate=rate)
+            video.width, video.height = size
+            video.pix_fmt = "yuv420p"
+            audio = out.add_stream("aac" if fmt == "mp4" else "libopus", rate=48000) if with_audio else None
+            for i in range(frames):
+                picture = Image.new("RGB", size, ((i * 20) % 255, 40, 90))
+                out.mux(video.encode(av.VideoFrame.from_image(picture)))
+            out.mux(video.encode())
+            if audio is not None:
+                samples = int(48000 * frames / rate)
+                chunk = 960
+                for start in range(0, samples, chunk):
+                    frame = silence(chunk, 48000)
+                    frame.pts = start
+                    frame.time_base = Fraction(1, 48000)
+                    out.mux(audio.encode(frame))
+                out.mux(audio.encode())
+        return path.read_bytes()
+
+
+async def test_video_upload_v2_is_processed_by_a_job(world: World) -> None:
+    clip = make_video()
+    assert b"SecretCam" in clip
+    r = await upload(world.local_alice, clip, "clip.mp4", "video/mp4", description="A clip", focus="-0.5,0.3")
+    assert r.status_code == 202, r.text
+    media = r.json()
+    assert_matches("MediaAttachment", media)
+    assert media["type"] == "video" and media["url"] is None
+    r = await world.local_alice.get(f"/api/v1/media/{media['id']}")
+    assert r.status_code == 206 and r.json()["url"] is None
+    # Changing it while it is processed is allowed, and survives the processing.
+    r = await world.local_alice.put(f"/api/v1/media/{media['id']}", data={"description": "Still a clip",
+                                                                          "focus": "0.69,0.69"})
+    assert r.status_code == 200
+    await world.run_jobs()
+    r = await world.local_alice.get(f"/api/v1/media/{media['id']}")
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert_matches("MediaAttachment", done)
+    assert done["type"] == "video" and done["url"].endswith(".mp4") and done["preview_url"].endswith(".jpg")
+    assert done["description"] == "Still a clip" and done["meta"]["focus"] == {"x": 0.69, "y": 0.69}
+    assert done["meta"]["original"]["width"] == 64 and done["meta"]["original"]["frame_rate"] == "12/1"
+    assert done["meta"]["original"]["duration"] > 0.5 and done["blurhash"]
+    stored = await world.anon_a.get(done["url"].split(world.a.web_domain, 1)[1])
+    assert stored.status_code == 200 and stored.headers["content-type"] == "video/mp4"
+    assert b"SecretCam" not in stored.content and b"52.5200" not in stored.content
+    # The raw upload is gone once processed.
+    assert await world.c.media.get(f"{world.a.id}/media/{done['id']}/upload") is None
+
+
+async def test_video_v1_webm_audio_and_thumbnails(world: World) -> None:
+    r = await world.local_alice.post("/api/v1/media", files={
+        "file": ("c.webm", make_video("libvpx-vp9", "webm", with_audio=False), "video/webm"),
+        "thumbnail": ("t.png", png_bytes(800, 600, "RGB"), "image/png")})
+    assert r.status_code == 200, r.text
+    media = r.json()
+    assert media["url"].endswith(".webm") and media["meta"]["small"]["width"] == 640
+    thumb = await world.anon_a.get(media["preview_url"].split(world.a.web_domain, 1)[1])
+    assert Image.open(io.BytesIO(thumb.content)).size == (640, 480)
+
+    import tempfile
+    from pathlib import Path
+
+    import av
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.mp3"
+        with av.open(str(path), mode="w", format="mp3") as out:
+            out.metadata["artist"] = "SecretArtist"
+            stream = out.add_stream("libmp3lame", rate=44100)
+            for i in range(20):
+                frame = silence(1152, 44100)
+                frame.pts = i * 1152
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode())
+        song = path.read_bytes()
+    r = await upload(world.local_alice, song, "a.mp3", "audio/mpeg", path="/api/v1/media")
+    assert r.status_code == 200, r.text
+    audio = r.json()
+    assert audio["type"] == "audio" and audio["url"].endswith(".mp3") and audio["preview_url"] is None
+    assert audio["meta"]["original"]["duration"] > 0.3
+    stored = await world.anon_a.get(audio["url"].split(world.a.web_domain, 1)[1])
+    assert stored.headers["content-type"] == "audio/mpeg" and b"SecretArtist" not in stored.content
+
+
+async def test_bad_video_uploads(world: World) -> None:
+    alice = world.local_alice
+    # An image sent as video is not a video; a video codec browsers cannot play is refused.
+    r = await upload(alice, jpeg_with_exif(), "x.mp4", "video/mp4")
+    assert r.status_code == 422 and "error" in r.json()
+    r = await upload(alice, make_video("mpeg4", "mp4", with_audio=False), "old.mp4", "video/mp4")
+    assert r.status_code == 422 and "unsupported media type" in r.json()["error"]
+    r = await upload(alice, make_video(size=(4000, 2500), frames=1, with_audio=False), "big.mp4", "video/mp4")
+    assert r.status_code == 422 and "too large" in r.json()["error"]
+    # Another person, or another tenant, never sees it while it is processed either.
+    r = await upload(alice, make_video(), "clip.mp4", "video/mp4")
+    media_id = r.json()["id"]
+    assert (await world.local_bob.get(f"/api/v1/media/{media_id}")).status_code == 404
+    assert (await world.local_carol.get(f"/api/v1/media/{media_id}")).status_code == 404
+
+
+async def test_processing_failure_is_reported(world: World) -> None:
+    from steward.social.media_av import process, raw_key
+
+    r = await upload(world.local_alice, make_video(), "clip.mp4", "video/mp4")
+    media_id = int(r.json()["id"])
+    await world.c.media.put(raw_key(world.a.id, media_id), b"garbage now")
+    await process(world.c, world.a.id, media_id)
+    r = await world.local_alice.get(f"/api/v1/media/{media_id}")
+    assert r.status_code == 422 and "Error processing" in r.json()["error"]
+    await world.run_jobs()  # the queued job finds it already decided

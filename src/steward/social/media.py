@@ -43,7 +43,8 @@ if features.check("avif"):
 SUPPORTED_IMAGE_TYPES = tuple(dict.fromkeys(ACCEPTED_FORMATS.values()))
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
-                 "gif": "image/gif"}
+                 "gif": "image/gif", "mp4": "video/mp4", "webm": "video/webm", "mp3": "audio/mpeg",
+                 "m4a": "audio/mp4", "ogg": "audio/ogg", "flac": "audio/flac"}
 _CHUNK = 1024 * 1024
 # A 40-megapixel image takes hundreds of MB to decode; a few at a time per process.
 _DECODING = threading.BoundedSemaphore(2)
@@ -204,7 +205,7 @@ def profile_image(data: bytes, kind: str) -> Encoded:
     return _encode(image, "PNG" if _has_alpha(image) else "JPEG")
 
 
-def _details(encoded: Encoded) -> dict[str, Any]:
+def details(encoded: Encoded) -> dict[str, Any]:
     return {"width": encoded.width, "height": encoded.height, "size": f"{encoded.width}x{encoded.height}",
             "aspect": encoded.width / encoded.height}
 
@@ -233,13 +234,24 @@ def _media_kind(upload: UploadFile) -> str:
     return ctype.split("/")[0] if "/" in ctype else ""
 
 
+def is_processing(media: MediaAttachment) -> bool:
+    """Video and audio are processed after the upload is answered (API v2)."""
+    return media.file_path is None and media.remote_url is None and "processing_error" not in (media.meta or {})
+
+
 async def create_media(c: Container, tenant: Tenant, me: Account, upload: UploadFile, *,
-                       description: str | None, focus: str | None,
-                       thumbnail: UploadFile | None = None) -> MediaAttachment:
+                       description: str | None, focus: str | None, thumbnail: UploadFile | None = None,
+                       asynchronous: bool = False) -> MediaAttachment:
+    """Images are processed at once; video and audio at once too unless
+    `asynchronous`, when they are processed by a job and the row has no file yet."""
     _check_description(description)
     focus_point = parse_focus(focus)
     if _media_kind(upload) in {"video", "audio"}:
-        raise invalid_media("unsupported media type: video and audio uploads are not supported on this server")
+        from steward.social.media_av import create_av_media
+
+        return await create_av_media(c, tenant, me, upload, description=description,
+                                     focus=focus_point or {"x": 0.0, "y": 0.0}, thumbnail=thumbnail,
+                                     asynchronous=asynchronous)
     data = await read_upload(upload)
     thumb = await read_upload(thumbnail) if thumbnail is not None else None
     processed = await asyncio.to_thread(process_image, data, thumb)
@@ -248,7 +260,7 @@ async def create_media(c: Container, tenant: Tenant, me: Account, upload: Upload
     preview_key = f"{tenant.id}/media/{media_id}/small.{processed.preview.ext}"
     await c.media.put(original_key, processed.original.data)
     await c.media.put(preview_key, processed.preview.data)
-    meta: dict[str, Any] = {"original": _details(processed.original), "small": _details(processed.preview)}
+    meta: dict[str, Any] = {"original": details(processed.original), "small": details(processed.preview)}
     meta["focus"] = focus_point or {"x": 0.0, "y": 0.0}
     row: dict[str, Any] = {
         "tenant_id": tenant.id, "id": media_id, "account_id": me.id, "status_id": None, "type": "image",
@@ -289,11 +301,11 @@ async def update_media(c: Container, tenant: Tenant, me: Account, media_id: int,
     old_preview = None
     if thumbnail is not None:
         thumb = await read_upload(thumbnail)
-        processed = await asyncio.to_thread(_preview_only, thumb)
+        processed = await asyncio.to_thread(preview_only, thumb)
         key = f"{tenant.id}/media/{media.id}/small-{new_id()}.{processed[0].ext}"
         await c.media.put(key, processed[0].data)
         old_preview = media.preview_path
-        meta["small"] = _details(processed[0])
+        meta["small"] = details(processed[0])
         changes.update(preview_path=key, blurhash=processed[1], meta=meta)
     if changes:
         async with c.db.write() as conn:
@@ -308,9 +320,16 @@ async def update_media(c: Container, tenant: Tenant, me: Account, media_id: int,
     return media
 
 
-def _preview_only(data: bytes) -> tuple[Encoded, str]:
+def preview_only(data: bytes) -> tuple[Encoded, str]:
+    """Blocking: a custom thumbnail, as a preview and its blurhash."""
     with _DECODING:
-        image = _shrunk(_open_image(data, PREVIEW_BOX), PREVIEW_BOX)
+        image = _open_image(data, PREVIEW_BOX)
+    return preview_of(image)
+
+
+def preview_of(image: Image.Image) -> tuple[Encoded, str]:
+    """Blocking: a decoded image (a video's first frame, say) as a preview and its blurhash."""
+    image = _shrunk(image, PREVIEW_BOX)
     return _encode(image, "WEBP" if _has_alpha(image) else "JPEG"), _blurhash(image)
 
 

@@ -14,6 +14,7 @@ from steward.core.clock import iso, utcnow
 from steward.core.errors import ApiError
 from steward.model.entities import Tenant
 from steward.social import instance as instance_service
+from steward.social import media_av
 from steward.social.media import MAX_DESCRIPTION, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, SUPPORTED_IMAGE_TYPES
 from steward.web.base import Ctx, endpoint
 from steward.web.mastodon.serialize_accounts import MISSING_AVATAR, MISSING_HEADER, account_to_api
@@ -23,8 +24,7 @@ CHARACTERS_RESERVED_PER_URL = 23
 MAX_PINNED_STATUSES = 5
 MAX_FEATURED_TAGS = 10
 POLL_LIMITS = {"max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746}
-VIDEO_LIMITS = {"video_size_limit": 99 * 1024 * 1024, "video_matrix_limit": 8_294_400,
-                "video_frame_rate_limit": 120}
+VIDEO_LIMITS = {"video_matrix_limit": media_av.MAX_VIDEO_PIXELS, "video_frame_rate_limit": media_av.MAX_FRAME_RATE}
 
 
 def _streaming_url(ctx: Ctx) -> str:
@@ -51,14 +51,19 @@ def _title(tenant: Tenant) -> str:
     return str(tenant.setting("title") or tenant.name)
 
 
-def _limits(tenant: Tenant) -> dict[str, Any]:
+def _limits(ctx: Ctx) -> dict[str, Any]:
+    tenant = ctx.tenant
+    # No upload can be larger than a request body may be.
+    body_limit = ctx.c.settings.max_request_body
     return {
         "statuses": {"max_characters": int(tenant.setting("max_toot_chars", 500)),
                      "max_media_attachments": int(tenant.setting("max_media_attachments", MAX_MEDIA_ATTACHMENTS)),
                      "characters_reserved_per_url": CHARACTERS_RESERVED_PER_URL},
-        "media_attachments": {"supported_mime_types": list(SUPPORTED_IMAGE_TYPES),
-                              "image_size_limit": MAX_IMAGE_BYTES, "image_matrix_limit": MAX_IMAGE_PIXELS,
-                              "description_limit": MAX_DESCRIPTION, **VIDEO_LIMITS},
+        "media_attachments": {"supported_mime_types": [*SUPPORTED_IMAGE_TYPES, *media_av.VIDEO_TYPES,
+                                                       *media_av.AUDIO_TYPES],
+                              "image_size_limit": min(MAX_IMAGE_BYTES, body_limit),
+                              "image_matrix_limit": MAX_IMAGE_PIXELS, "description_limit": MAX_DESCRIPTION,
+                              "video_size_limit": min(media_av.MAX_AV_BYTES, body_limit), **VIDEO_LIMITS},
         "polls": {"max_options": int(tenant.setting("max_poll_options", 4)), **POLL_LIMITS},
     }
 
@@ -78,7 +83,7 @@ async def instance_v1(ctx: Ctx) -> Any:
     stats, contact, rules = await _common(ctx)
     assert stats is not None
     enabled, approval = _registrations(ctx.tenant)
-    limits = _limits(ctx.tenant)
+    limits = _limits(ctx)
     description = str(ctx.tenant.setting("description") or "")
     return {
         "uri": ctx.tenant.domain,
@@ -128,7 +133,7 @@ async def instance_v2(ctx: Ctx) -> Any:
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINNED_STATUSES,
                          "max_display_name_length": 30, "max_note_length": 500, "max_profile_fields": 4,
                          "profile_field_name_limit": 255, "profile_field_value_limit": 255},
-            **_limits(ctx.tenant),
+            **_limits(ctx),
             "translation": {"enabled": False},
             "limited_federation": False,
         },
