@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import nh3
 
-# What Mastodon keeps of remote HTML.
+# What Mastodon keeps of remote HTML. `rel` is not listed: nh3 sets it (link_rel) and refuses both.
 _ALLOWED_TAGS = {"p", "br", "span", "a", "del", "pre", "code", "em", "strong", "b", "i", "u",
                  "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "sub", "sup"}
-_ALLOWED_ATTRS = {"a": {"href", "rel", "class", "translate"}, "span": {"class", "translate"},
+_ALLOWED_ATTRS = {"a": {"href", "class", "translate"}, "span": {"class", "translate"},
                   "ol": {"start", "reversed"}, "li": {"value"}}
 
 
