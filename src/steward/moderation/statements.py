@@ -48,7 +48,7 @@ ACTIONS = tuple(_DECISIONS)
 async def _content_types(conn: AsyncConnection, tenant_id: int, status_ids: list[int]) -> list[str]:
     kinds = ["CONTENT_TYPE_TEXT"]
     if status_ids:
-        media = (await conn.execute(select(media_attachments.c.type.distinct()).where(
+        media = (await conn.execute(select(media_attachments.c.type).distinct().where(
             media_attachments.c.tenant_id == tenant_id, media_attachments.c.status_id.in_(status_ids)))).scalars()
         kinds += sorted({_MEDIA_CONTENT[m] for m in media if m in _MEDIA_CONTENT})
     return kinds
