@@ -111,7 +111,8 @@ async def _policy_actions(conn: AsyncConnection, tid: int, items: list[NewNotifi
         select(follows.c.account_id, follows.c.target_account_id).where(
             follows.c.tenant_id == tid, follows.c.account_id.in_(recipients),
             follows.c.target_account_id.in_(senders)))}
-    followed_by = {(r.target_account_id, r.account_id): aware(r.created_at) for r in await conn.execute(
+    followed_by: dict[tuple[int, int], datetime | None] = {
+        (r.target_account_id, r.account_id): aware(r.created_at) for r in await conn.execute(
         select(follows.c.account_id, follows.c.target_account_id, follows.c.created_at).where(
             follows.c.tenant_id == tid, follows.c.account_id.in_(senders),
             follows.c.target_account_id.in_(recipients)))}
@@ -126,14 +127,15 @@ async def _policy_actions(conn: AsyncConnection, tid: int, items: list[NewNotifi
     for n in todo:
         policy, r, f = policies[n.account_id], n.account_id, n.from_account_id
         sender = people.get(f)
-        since = followed_by.get((r, f))
+        since: datetime | None = followed_by.get((r, f))
         status = mentioned_in.get(n.status_id) if n.status_id else None
         matched = []
         if (r, f) not in following:
             matched.append(policy["for_not_following"])
         if since is None or since > now - RECENT_FOLLOWER_AGE:
             matched.append(policy["for_not_followers"])
-        if sender is not None and sender.created_at is not None and aware(sender.created_at) > now - NEW_ACCOUNT_AGE:
+        joined = aware(sender.created_at) if sender is not None else None
+        if joined is not None and joined > now - NEW_ACCOUNT_AGE:
             matched.append(policy["for_new_accounts"])
         if sender is not None and sender.silenced_at is not None:
             matched.append(policy["for_limited_accounts"])

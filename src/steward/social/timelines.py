@@ -35,7 +35,7 @@ from steward.model.entities import Status, from_row
 from steward.social.streaming import event
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement, Select
+    from sqlalchemy import BindParameter, ColumnElement, Select
 
     from steward.web.base import Page
 
@@ -81,7 +81,8 @@ def _home_query(has_max: bool, has_since: bool, has_min: bool) -> Select[Any]:
     """The home page query with bound parameters, built once per paging shape:
     on the hottest path, building the expression tree costs more than running it."""
     h = home_feed.c
-    tid, viewer = bindparam("tid"), bindparam("viewer")
+    tid: BindParameter[int] = bindparam("tid")
+    viewer: BindParameter[int] = bindparam("viewer")
     query = (select(statuses)
              .join(home_feed, (h.tenant_id == S.tenant_id) & (h.status_id == S.id))
              .where(h.tenant_id == tid, h.account_id == viewer, S.deleted_at.is_(None),
