@@ -124,6 +124,8 @@ async def test_activity_rules_and_pages(world: World) -> None:
     assert (await world.anon_a.get("/api/v1/instance/terms_of_service/1999-01-01")).status_code == 404
     # Tenant b's pages are its own.
     assert (await world.anon_b.get("/api/v1/instance/privacy_policy")).status_code == 404
+    r = await world.anon_a.get("/api/v1/instance/languages")
+    assert r.status_code == 200 and {"code": "de", "name": "German"} in r.json() and len(r.json()) == 184
     r = await world.anon_a.get("/api/v1/instance/translation_languages")
     assert r.status_code == 200 and r.json() == {}
 

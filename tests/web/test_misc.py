@@ -171,3 +171,10 @@ async def test_trends(world: World) -> None:
     assert (await world.anon_a.get("/api/v1/trends/tags")).json() == []
     r = await world.anon_a.get("/api/v1/trends/tags", params={"limit": "x"})
     assert r.status_code == 422 and "error" in r.json()
+
+
+async def test_health(world: World) -> None:
+    r = await world.anon_a.get("/health")
+    assert r.status_code == 200 and r.text == "OK"
+    r = await world.anon_a.get("/health", headers={"host": "nowhere.invalid"})
+    assert r.status_code == 404

@@ -15,6 +15,7 @@ from steward.core.errors import ApiError
 from steward.model.entities import Tenant
 from steward.social import instance as instance_service
 from steward.social import media_av
+from steward.social.languages import language_list
 from steward.social.media import MAX_DESCRIPTION, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, SUPPORTED_IMAGE_TYPES
 from steward.web.base import Ctx, endpoint
 from steward.web.mastodon.serialize_accounts import MISSING_AVATAR, MISSING_HEADER, account_to_api
@@ -234,6 +235,11 @@ async def terms_of_service(ctx: Ctx) -> Any:
 
 
 @endpoint(auth="none")
+async def instance_languages(ctx: Ctx) -> Any:
+    return language_list()
+
+
+@endpoint(auth="none")
 async def translation_languages(ctx: Ctx) -> Any:
     # Translation is not offered (configuration.translation.enabled is false).
     return {}
@@ -266,5 +272,6 @@ routes = [
     Route("/api/v1/instance/terms_of_service", terms_of_service, methods=["GET"]),
     Route("/api/v1/instance/terms_of_service/{date}", terms_of_service, methods=["GET"]),
     Route("/api/v1/instance/translation_languages", translation_languages, methods=["GET"]),
+    Route("/api/v1/instance/languages", instance_languages, methods=["GET"]),
     Route("/api/v1/instance/domain_blocks", instance_domain_blocks, methods=["GET"]),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from steward.core.clock import iso
@@ -131,7 +132,14 @@ async def trending_links(ctx: Ctx) -> Any:
     return []
 
 
+@endpoint(auth="none")
+async def health(ctx: Ctx) -> Any:
+    # Mastodon's liveness answer: the web process is up and serving this host.
+    return PlainTextResponse("OK", headers={"Cache-Control": "no-store"})
+
+
 routes = [
+    Route("/health", health, methods=["GET", "HEAD"]),
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
     Route("/api/v1/preferences", preferences, methods=["GET"]),
     Route("/api/v1/announcements", announcements, methods=["GET"]),
