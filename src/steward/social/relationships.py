@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import BigInteger, delete, desc, exists, literal, or_, select, update
+from sqlalchemy import BigInteger, Text, cast, delete, desc, exists, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -199,55 +199,37 @@ async def create_follow(conn: AsyncConnection, tenant_id: int, source: int, targ
 # ---------------------------------------------------------------- reading relationships
 
 async def relationships(conn: AsyncConnection, tenant_id: int, me: int, targets: list[Account]) -> list[Relationship]:
-    """Relationships of `me` with each target, in order: one query per table."""
+    """Relationships of `me` with each target, in order, in two or three round
+    trips: follows, requests and blocks both ways; my mutes, endorsements and
+    notes; my domain blocks when a target is remote."""
     if not targets:
         return []
     ids = [t.id for t in targets]
     out = {t.id: Relationship(id=t.id) for t in targets}
-
-    def both_ways(table: Any) -> Any:
-        return select(table).where(table.c.tenant_id == tenant_id, or_(
-            (table.c.account_id == me) & table.c.target_account_id.in_(ids),
-            table.c.account_id.in_(ids) & (table.c.target_account_id == me)))
-
-    for row in (await conn.execute(both_ways(follows))).all():
-        if row.account_id == me and row.target_account_id in out:
-            rel = out[row.target_account_id]
-            rel.following, rel.showing_reblogs, rel.notifying = True, row.show_reblogs, row.notify
-            rel.languages = row.languages
-        if row.target_account_id == me and row.account_id in out:
-            out[row.account_id].followed_by = True
-    for row in (await conn.execute(both_ways(follow_requests))).all():
-        if row.account_id == me and row.target_account_id in out:
-            rel = out[row.target_account_id]
-            if not rel.following:
-                rel.requested, rel.showing_reblogs, rel.notifying = True, row.show_reblogs, row.notify
-                rel.languages = row.languages
-        if row.target_account_id == me and row.account_id in out:
-            out[row.account_id].requested_by = True
-    for row in (await conn.execute(both_ways(blocks))).all():
-        if row.account_id == me and row.target_account_id in out:
-            out[row.target_account_id].blocking = True
-        if row.target_account_id == me and row.account_id in out:
-            out[row.account_id].blocked_by = True
+    for kind, source, target, reblogs, notify, languages in (await conn.execute(_pair_rows(tenant_id, me, ids))).all():
+        if source == me and target in out:
+            rel = out[target]
+            if kind == "b":
+                rel.blocking = True
+            elif kind == "f" or not rel.following:
+                rel.following, rel.requested = kind == "f" or rel.following, kind == "r"
+                rel.showing_reblogs, rel.notifying, rel.languages = bool(reblogs), bool(notify), languages
+        elif target == me and source in out:
+            rel = out[source]
+            rel.followed_by = rel.followed_by or kind == "f"
+            rel.requested_by = rel.requested_by or kind == "r"
+            rel.blocked_by = rel.blocked_by or kind == "b"
     now = utcnow()
-    mute_rows = await conn.execute(select(mutes).where(
-        mutes.c.tenant_id == tenant_id, mutes.c.account_id == me, mutes.c.target_account_id.in_(ids)))
-    for row in mute_rows.all():
-        expires = aware(row.expires_at)
-        if expires is None or expires > now:
-            rel = out[row.target_account_id]
-            rel.muting, rel.muting_notifications, rel.muting_expires_at = True, row.hide_notifications, expires
-    endorsed = await conn.execute(select(endorsements.c.target_account_id).where(
-        endorsements.c.tenant_id == tenant_id, endorsements.c.account_id == me,
-        endorsements.c.target_account_id.in_(ids)))
-    for (target,) in endorsed.all():
-        out[target].endorsed = True
-    notes = await conn.execute(select(account_notes.c.target_account_id, account_notes.c.comment).where(
-        account_notes.c.tenant_id == tenant_id, account_notes.c.account_id == me,
-        account_notes.c.target_account_id.in_(ids)))
-    for target, comment in notes.all():
-        out[target].note = comment
+    for kind, target, hide, expires_at, comment in (await conn.execute(_own_rows(tenant_id, me, ids))).all():
+        rel = out[target]
+        if kind == "e":
+            rel.endorsed = True
+        elif kind == "n":
+            rel.note = comment or ""
+        else:
+            expires = aware(expires_at)
+            if expires is None or expires > now:
+                rel.muting, rel.muting_notifications, rel.muting_expires_at = True, bool(hide), expires
     domains = {t.domain for t in targets if t.domain}
     if domains:
         blocked = set((await conn.execute(select(user_domain_blocks.c.domain).where(
@@ -256,6 +238,40 @@ async def relationships(conn: AsyncConnection, tenant_id: int, me: int, targets:
         for t in targets:
             out[t.id].domain_blocking = t.domain in blocked
     return [out[i] for i in ids]
+
+
+def _pair_rows(tenant_id: int, me: int, ids: list[int]) -> Any:
+    """(kind, account_id, target_account_id, show_reblogs, notify, languages) of
+    follows (f), requests (r) and blocks (b) between me and `ids`, both ways."""
+    def both_ways(table: Any) -> Any:
+        return (table.c.tenant_id == tenant_id) & or_(
+            (table.c.account_id == me) & table.c.target_account_id.in_(ids),
+            table.c.account_id.in_(ids) & (table.c.target_account_id == me))
+
+    def part(kind: str, table: Any) -> Any:
+        return select(literal(kind).label("kind"), table.c.account_id, table.c.target_account_id,
+                      table.c.show_reblogs, table.c.notify, table.c.languages).where(both_ways(table))
+
+    none = null()
+    return union_all(part("f", follows), part("r", follow_requests),
+                     select(literal("b"), blocks.c.account_id, blocks.c.target_account_id, none, none, none)
+                     .where(both_ways(blocks)))
+
+
+def _own_rows(tenant_id: int, me: int, ids: list[int]) -> Any:
+    """(kind, target, hide_notifications, expires_at, comment) of my mutes (m),
+    endorsements (e) and notes (n) about `ids`."""
+    def mine(table: Any) -> Any:
+        return (table.c.tenant_id == tenant_id) & (table.c.account_id == me) & table.c.target_account_id.in_(ids)
+
+    none = null()
+    return union_all(
+        select(literal("m").label("kind"), mutes.c.target_account_id, mutes.c.hide_notifications,
+               mutes.c.expires_at, cast(none, Text).label("comment")).where(mine(mutes)),
+        select(literal("e"), endorsements.c.target_account_id, none, none, none).where(mine(endorsements)),
+        select(literal("n"), account_notes.c.target_account_id, none, none, account_notes.c.comment)
+        .where(mine(account_notes)),
+    )
 
 
 async def relationship(conn: AsyncConnection, tenant_id: int, me: int, target: Account) -> Relationship:
