@@ -118,6 +118,8 @@ async def test_websocket_bad_input(world: World, port: int) -> None:
     async with _ws(port, world.local_alice) as ws:
         await ws.send("{not json")
         assert (await _next(ws))["status"] == 400
+        await ws.send(b"\x00binary")
+        assert (await _next(ws))["status"] == 400
         await ws.send(orjson.dumps({"type": "subscribe", "stream": "everything"}).decode())
         reply = await _next(ws)
         assert reply["status"] == 400 and reply["error"]

@@ -277,7 +277,13 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 
 async def _ws_reader(ws: WebSocket, conn: Connection) -> None:
     while True:
-        text = await ws.receive_text()
+        received = await ws.receive()
+        if received["type"] == "websocket.disconnect":
+            return
+        text = received.get("text")
+        if text is None:
+            await ws.send_text(orjson.dumps({"error": "Messages must be text", "status": 400}).decode())
+            continue
         try:
             message = orjson.loads(text)
         except orjson.JSONDecodeError:
