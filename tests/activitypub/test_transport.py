@@ -90,7 +90,7 @@ def test_address_rules() -> None:
                 "::ffff:127.0.0.1"):
         assert not address_allowed(bad, False), bad
         assert address_allowed(bad, True), bad
-    for never in ("169.254.169.254", "fe80::1", "0.0.0.0", "::", "224.0.0.1", "240.0.0.1", "ff02::1"):
+    for never in ("169.254.169.254", "fe80::1", "0.0.0.0", "::", "224.0.0.1", "240.0.0.1", "ff02::1"):  # noqa: S104
         assert not address_allowed(never, True), never
     assert address_allowed("93.184.216.34", False) and address_allowed("2606:4700::1111", False)
     for url in ("https://127.0.0.1/x", "https://[::1]/x", "https://10.0.0.8/", "https://169.254.169.254/latest",
@@ -127,7 +127,7 @@ async def test_refuses_names_resolving_inside(server: tuple[str, list[Any]], mon
     monkeypatch.setattr(ThreadedResolver, "resolve", fake_resolve)
     transport = HttpTransport(allow_private=False)
     try:
-        with pytest.raises(BlockedAddress, match="inside.example"):
+        with pytest.raises(BlockedAddress, match=r"inside\.example"):
             await transport.fetch_json(f"https://inside.example:{port}/actor")
     finally:
         await transport.close()

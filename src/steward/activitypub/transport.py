@@ -12,7 +12,6 @@ and connect timeouts."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import os
 import socket
@@ -107,9 +106,8 @@ def check_url(url: str, allow_private: bool) -> str:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if host == "localhost" or host.endswith(".localhost"):
-            if not allow_private:
-                raise BlockedAddress("the host is a loopback name") from None
+        if (host == "localhost" or host.endswith(".localhost")) and not allow_private:
+            raise BlockedAddress("the host is a loopback name") from None
         return url
     if not address_allowed(host, allow_private):
         raise BlockedAddress(f"the address {host} is not allowed")
@@ -189,7 +187,7 @@ class HttpTransport:
                     return resp.status, resp.headers.get("Content-Type", ""), data
             except BlockedAddress:
                 raise
-            except (asyncio.TimeoutError, TimeoutError) as exc:
+            except TimeoutError as exc:
                 raise TransportTimeout(f"{method} {url} timed out") from exc
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.os_error, BlockedAddress):

@@ -38,7 +38,8 @@ def actor_columns(tenant: Tenant, doc: dict[str, Any]) -> dict[str, Any]:
     if domain in {tenant.domain, tenant.web_domain}:
         raise ActorError("a remote actor cannot live on this server")
     key = next((k for k in vocab.as_list(doc.get("publicKey")) if isinstance(k, dict)), {})
-    endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
+    raw_endpoints = doc.get("endpoints")
+    endpoints: dict[str, Any] = raw_endpoints if isinstance(raw_endpoints, dict) else {}
     fields = [{"name": vocab.get_str(a, "name", max_len=255) or "",
                "value": sanitize_html(vocab.get_str(a, "value", max_len=2047) or "")}
               for a in vocab.as_list(doc.get("attachment"))
