@@ -227,6 +227,14 @@ async def test_media_attachments(world: World) -> None:
     for ids in ([mine[0]], mine[:5], [bobs], ["999"]):
         r = await alice.post("/api/v1/statuses", json={"status": "x", "media_ids": ids})
         assert r.status_code == 422 and "error" in r.json(), ids
+    # Media still being processed (no file yet) waits.
+    pending = await add_media(world, alice, "media/p.png")
+    async with world.c.db.write() as conn:
+        await conn.execute(update(media_attachments).where(media_attachments.c.tenant_id == world.a.id,
+                                                           media_attachments.c.id == int(pending))
+                           .values(file_path=None))
+    r = await alice.post("/api/v1/statuses", json={"status": "x", "media_ids": [pending]})
+    assert r.status_code == 422 and "processing" in r.json()["error"]
     async with world.c.db.read() as conn:
         owner = (await conn.execute(select(media_attachments.c.status_id).where(
             media_attachments.c.tenant_id == world.a.id, media_attachments.c.id == int(bobs)))).scalar()

@@ -167,13 +167,18 @@ async def usable_media(conn: AsyncConnection, tenant: Tenant, me: Account, ids: 
     free: list[Any] = [media_attachments.c.status_id.is_(None), media_attachments.c.status_id.in_(deleted)]
     if current_status_id is not None:
         free.append(media_attachments.c.status_id == current_status_id)
-    rows = (await conn.execute(select(media_attachments.c.id).where(
+    rows = (await conn.execute(select(media_attachments.c.id, media_attachments.c.file_path,
+                                      media_attachments.c.remote_url).where(
         media_attachments.c.tenant_id == tenant.id, media_attachments.c.account_id == me.id,
         media_attachments.c.id.in_(ids), or_(*free)))).all()
     found = {r.id for r in rows}
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise ApiError(422, f"Validation failed: media not found or already used: {', '.join(missing)}")
+    # Video and audio get their file after the upload is answered (API v2).
+    if any(r.file_path is None and r.remote_url is None for r in rows):
+        raise ApiError(422, "Validation failed: Cannot attach files that have not finished processing. "
+                            "Try again in a moment!")
     return list(dict.fromkeys(ids))
 
 
