@@ -65,6 +65,13 @@ def reason_for(nodeid: str) -> str | None:
     return REASONS.get(base.split("::", 1)[0])
 
 
+def stale_reasons(results: list[Result]) -> list[str]:
+    """Recorded reasons that no failing test of this run uses any more."""
+    failing = [re.sub(r"\[.*\]$", "", r.nodeid) for r in results if r.outcome in {"failed", "error"}]
+    used = set(failing) | {f.split("::", 1)[0] for f in failing}
+    return sorted(key for key in REASONS if key not in used)
+
+
 def _first_line(message: str) -> str:
     line = " ".join(message.split())
     return line[:160] + ("..." if len(line) > 160 else "")

@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     unexplained = [r.nodeid for r in results if r.outcome in {"failed", "error"} and not report.reason_for(r.nodeid)]
     if unexplained:
         log(f"{len(unexplained)} failing tests have no reason in tests/compat/reasons.py yet")
+    stale = report.stale_reasons(results)
+    if stale:
+        log(f"reasons.py entries no failing test uses any more (fixed?): {', '.join(stale)}")
     passed, ran, rate = report.pass_rate(counts)
     s_passed, s_ran, s_rate = report.pass_rate(report.count(results, server_only=True))
     log(f"logs: {pytest_log} and {server_log}; results: {out / 'FAILING.md'}")

@@ -64,7 +64,7 @@ async def test_seed_refuses_a_second_tenant_on_the_same_domain(world: World) -> 
     assert err.value.status == 422 and "already hosted" in err.value.message
 
 
-def test_failing_report_lines(tmp_path: Path) -> None:
+def test_failing_report_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     junit = tmp_path / "junit.xml"
     junit.write_text(
         '<testsuites><testsuite>'
@@ -82,6 +82,12 @@ def test_failing_report_lines(tmp_path: Path) -> None:
     text = report.failing_markdown(results, "9.9.9")
     assert "- `tests/test_a.py::test_bad[x]`: unexplained: boom" in text
     assert "test_ok" not in text and "test_skip" not in text
+    monkeypatch.setattr(report, "REASONS", {"tests/test_b.py": "statuses.py: no such thing",
+                                            "tests/test_gone.py": "fixed long ago"})
+    text = report.failing_markdown(results, "9.9.9")
+    assert "- `tests/test_b.py::test_local`: statuses.py: no such thing" in text
+    assert "by who can fix them: statuses.py 1, unexplained 1." in text
+    assert report.stale_reasons(results) == ["tests/test_gone.py"]
     log = tmp_path / "pytest.log"
     log.write_text("....\nFAILED x\n3 failed, 5 passed, 1 skipped in 2.00s\n")
     assert report.summary_line(log) == "3 failed, 5 passed, 1 skipped in 2.00s"

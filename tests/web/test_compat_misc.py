@@ -124,3 +124,17 @@ async def test_report_tenant_isolation(world: World) -> None:
     r = await world.client(world.a, world.local_carol.token).post(
         "/api/v1/reports", data={"account_id": world.local_bob.account_id})
     assert r.status_code == 401 and "error" in r.json()
+
+
+async def test_email_confirmation_endpoints(world: World) -> None:
+    r = await world.local_alice.get("/api/v1/emails/check_confirmation")
+    assert r.status_code == 200 and r.json() is True
+    # Alice is confirmed, so there is nothing to resend, as Mastodon answers.
+    r = await world.local_alice.post("/api/v1/emails/confirmations", data={"email": "new@example.test"})
+    assert r.status_code == 403 and "error" in r.json()
+    r = await world.local_alice.post("/api/v1/emails/confirmations", json={"email": ["not", "a", "string"]})
+    assert r.status_code == 422 and "error" in r.json()
+    assert (await world.anon_a.get("/api/v1/emails/check_confirmation")).status_code == 401
+    # Tenant b's token means nothing on tenant a's host.
+    r = await world.client(world.a, world.local_carol.token).post("/api/v1/emails/confirmations")
+    assert r.status_code == 401 and "error" in r.json()

@@ -1,5 +1,6 @@
 """Endpoints no other module serves that real clients call: the Web Push
-subscription of the current token, and filing a report.
+subscription of the current token, filing a report, and the e-mail confirmation
+endpoints.
 
 Push subscriptions are stored (one per access token, as Mastodon keeps them) with
 the tenant's VAPID public key as `server_key`; sending the pushes themselves is not
@@ -22,7 +23,7 @@ from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
 from steward.db.tables import accounts, instance_rules, push_subscriptions, reports, statuses
 from steward.model.entities import Account, Tenant, from_row
-from steward.web.base import Ctx, endpoint
+from steward.web.base import Ctx, JSONResponse, endpoint
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.params import Params
 
@@ -224,7 +225,28 @@ async def create_report(ctx: Ctx) -> Any:
     return report_to_api(ctx.base_url, ctx.tenant, row, target)
 
 
+# --- E-mail confirmation --------------------------------------------------------
+
+@endpoint("write:accounts")
+async def resend_confirmation(ctx: Ctx) -> Any:
+    ctx.params.str("email", max_len=320)
+    assert ctx.user is not None
+    if ctx.user.confirmed_at is not None:
+        raise ApiError(403, "This method is only available while the e-mail is awaiting confirmation")
+    # Sign-ups are confirmed when they are made; a user left unconfirmed has no
+    # e-mail to resend, since Steward does not send e-mail.
+    raise ApiError(501, "This server does not send confirmation e-mails")
+
+
+@endpoint("read:accounts")
+async def check_confirmation(ctx: Ctx) -> Any:
+    assert ctx.user is not None
+    return JSONResponse(ctx.user.confirmed_at is not None)
+
+
 routes = [
+    Route("/api/v1/emails/confirmations", resend_confirmation, methods=["POST"]),
+    Route("/api/v1/emails/check_confirmation", check_confirmation, methods=["GET"]),
     Route("/api/v1/push/subscription", push_subscribe, methods=["POST"]),
     Route("/api/v1/push/subscription", push_show, methods=["GET"]),
     Route("/api/v1/push/subscription", push_update, methods=["PUT"]),
