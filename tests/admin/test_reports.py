@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.schema import assert_matches
-from tests.world import World, Person
+from tests.world import Person, World
 
 
 async def _file(reporter: Person, target: Person, **extra: Any) -> dict:
