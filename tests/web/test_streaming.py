@@ -194,7 +194,8 @@ async def test_sse_user_public_and_heartbeat(world: World, port: int, monkeypatc
         name, data = await _sse_event(_sse_lines(public))
         assert name == "update" and orjson.loads(data)["id"] == str(sid)
     async with _sse_client(port, None, tenant=world.a) as anon, \
-            anon.stream("GET", "/api/v1/streaming/hashtag", params={"tag": "Owls"}) as tagged:
+            anon.stream("GET", "/api/v1/streaming/hashtag", params={"tag": "Owls"}) as tagged, \
+            anon.stream("GET", "/api/v1/streaming/public") as everyone:
         assert tagged.status_code == 200
         lines = _sse_lines(tagged)
         await asyncio.sleep(0.05)
@@ -202,6 +203,8 @@ async def test_sse_user_public_and_heartbeat(world: World, port: int, monkeypatc
         name, data = await _sse_event(lines)
         assert name == "update" and orjson.loads(data)["id"] == str(sid)
         assert "favourited" not in orjson.loads(data)  # anonymous rendering
+        name, again = await _sse_event(_sse_lines(everyone))  # the second anonymous reader shares it
+        assert name == "update" and orjson.loads(again) == orjson.loads(data)
 
 
 async def test_sse_notifications_only(world: World, port: int) -> None:

@@ -38,6 +38,7 @@ PUBLIC_STREAMS = {"public", "public:media", "public:local", "public:local:media"
                   "public:remote:media"}
 USER_STREAMS = {"user", "user:notification", "direct", "list"}
 STREAMS = PUBLIC_STREAMS | USER_STREAMS | {"hashtag", "hashtag:local"}
+ANON_RENDER = "_anonymous_rendering"
 
 
 @dataclass(slots=True)
@@ -153,6 +154,10 @@ class Renderer:
         if not isinstance(ref, int):
             return None
         tid = self.tenant.id
+        if self.viewer_id is None and name in {"update", "status.update"} and ANON_RENDER in data:
+            # One event object reaches every local subscriber: anonymous ones share one rendering.
+            cached: tuple[dict[str, Any], bool] | None = data[ANON_RENDER]
+            return cached
         async with self.c.db.read() as conn:
             if name in {"update", "status.update"}:
                 found = await load_statuses(conn, tid, [ref])
@@ -168,10 +173,10 @@ class Renderer:
                     if await _rejected(conn, tid, self.viewer_id, authors):
                         return None
                 out = await render_statuses(self.c, conn, self.tenant, self.viewer_id, [status])
-                if not out:
-                    return None
-                shown = out[0]["reblog"] or out[0]
-                return out[0], bool(shown["media_attachments"])
+                result = (out[0], bool((out[0]["reblog"] or out[0])["media_attachments"])) if out else None
+                if self.viewer_id is None:
+                    data[ANON_RENDER] = result
+                return result
             if name == "notification" and self.viewer_id is not None:
                 row = (await conn.execute(select(notifications).where(
                     notifications.c.tenant_id == tid, notifications.c.id == ref,
