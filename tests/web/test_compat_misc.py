@@ -138,3 +138,22 @@ async def test_email_confirmation_endpoints(world: World) -> None:
     # Tenant b's token means nothing on tenant a's host.
     r = await world.client(world.a, world.local_carol.token).post("/api/v1/emails/confirmations")
     assert r.status_code == 401 and "error" in r.json()
+
+
+async def test_annual_reports_none_and_ineligible(world: World) -> None:
+    alice = world.local_alice
+    r = await alice.get("/api/v1/annual_reports")
+    assert r.status_code == 200 and r.json() == {"annual_reports": [], "accounts": [], "statuses": []}
+    assert (await alice.get("/api/v1/annual_reports/2025/state")).json() == {"state": "ineligible"}
+    r = await alice.post("/api/v1/annual_reports/2025/generate")
+    assert r.status_code == 200 and r.json() == {}
+    # Nothing was generated.
+    assert (await alice.get("/api/v1/annual_reports")).json()["annual_reports"] == []
+    for path in ("/api/v1/annual_reports/2025", "/api/v1/annual_reports/not-a-year/state"):
+        r = await alice.get(path)
+        assert r.status_code == 404 and "error" in r.json()
+    r = await alice.post("/api/v1/annual_reports/2025/read")
+    assert r.status_code == 404 and "error" in r.json()
+    assert (await world.anon_a.get("/api/v1/annual_reports")).status_code == 401
+    r = await world.client(world.a, world.local_carol.token).get("/api/v1/annual_reports")
+    assert r.status_code == 401 and "error" in r.json()

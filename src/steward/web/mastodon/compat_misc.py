@@ -1,6 +1,9 @@
 """Endpoints no other module serves that real clients call: the Web Push
-subscription of the current token, filing a report, and the e-mail confirmation
-endpoints.
+subscription of the current token, filing a report, the e-mail confirmation
+endpoints, and annual reports.
+
+Steward generates no annual reports ("Wrapstodon"), so the annual report endpoints
+answer as Mastodon does for an account that has none and is not eligible for one.
 
 Push subscriptions are stored (one per access token, as Mastodon keeps them) with
 the tenant's VAPID public key as `server_key`; sending the pushes themselves is not
@@ -244,7 +247,51 @@ async def check_confirmation(ctx: Ctx) -> Any:
     return JSONResponse(ctx.user.confirmed_at is not None)
 
 
+# --- Annual reports ---------------------------------------------------------------
+
+def _year(ctx: Ctx) -> int:
+    raw = ctx.request.path_params.get("year", "")
+    if not raw.isdigit() or len(raw) > 4:
+        raise not_found()
+    return int(raw)
+
+
+@endpoint("read:accounts")
+async def annual_reports(ctx: Ctx) -> Any:
+    return {"annual_reports": [], "accounts": [], "statuses": []}
+
+
+@endpoint("read:accounts")
+async def annual_report(ctx: Ctx) -> Any:
+    _year(ctx)
+    raise not_found()
+
+
+@endpoint("read:accounts")
+async def annual_report_state(ctx: Ctx) -> Any:
+    _year(ctx)
+    return {"state": "ineligible"}
+
+
+@endpoint("write:accounts")
+async def annual_report_generate(ctx: Ctx) -> Any:
+    # Mastodon answers an ineligible account's request with an empty body and makes nothing.
+    _year(ctx)
+    return {}
+
+
+@endpoint("write:accounts")
+async def annual_report_read(ctx: Ctx) -> Any:
+    _year(ctx)
+    raise not_found()
+
+
 routes = [
+    Route("/api/v1/annual_reports", annual_reports, methods=["GET"]),
+    Route("/api/v1/annual_reports/{year}", annual_report, methods=["GET"]),
+    Route("/api/v1/annual_reports/{year}/state", annual_report_state, methods=["GET"]),
+    Route("/api/v1/annual_reports/{year}/generate", annual_report_generate, methods=["POST"]),
+    Route("/api/v1/annual_reports/{year}/read", annual_report_read, methods=["POST"]),
     Route("/api/v1/emails/confirmations", resend_confirmation, methods=["POST"]),
     Route("/api/v1/emails/check_confirmation", check_confirmation, methods=["GET"]),
     Route("/api/v1/push/subscription", push_subscribe, methods=["POST"]),
