@@ -270,3 +270,37 @@ async def test_v2_search_query_shapes(world: World) -> None:
     assert r["statuses"] == [] and [t["name"] for t in r["hashtags"]] == ["bobcats"]
     r = (await bob.get("/api/v2/search", params={"q": "bobcats", "account_id": alice.account_id})).json()
     assert len(r["statuses"]) == 1
+
+
+async def test_status_search_operators(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    plain = await _post(alice, "weather report sunny")
+    r = await alice.post("/api/v1/statuses", json={"status": "weather poll today", "language": "de",
+                                                   "poll": {"options": ["rain", "sun"], "expires_in": 3600}})
+    poll = r.json()
+    reply = (await bob.post("/api/v1/statuses", data={"status": "weather reply here",
+                                                      "in_reply_to_id": plain["id"]})).json()
+
+    async def ids(q: str, who: Person = bob) -> list[str]:
+        r = await who.get("/api/v2/search", params={"q": q, "type": "statuses"})
+        assert r.status_code == 200, r.text
+        return [s["id"] for s in r.json()["statuses"]]
+
+    assert await ids("weather") == [reply["id"], poll["id"], plain["id"]]
+    assert await ids("weather from:alice") == [poll["id"], plain["id"]]
+    assert await ids(f"weather from:@alice@{world.a.domain}") == [poll["id"], plain["id"]]
+    assert await ids("weather from:me") == [reply["id"]]
+    assert await ids("from:nobody_here weather") == []
+    assert await ids("weather is:reply") == [reply["id"]]
+    assert await ids("weather -is:reply") == [poll["id"], plain["id"]]
+    assert await ids("weather has:poll") == [poll["id"]]
+    assert await ids("has:poll") == [poll["id"]]
+    assert await ids("weather language:de") == [poll["id"]]
+    assert await ids("weather before:2000-01-01") == []
+    assert await ids("weather after:2000-01-01") == [reply["id"], poll["id"], plain["id"]]
+    # in:library keeps what I wrote, was mentioned in, favourited or bookmarked.
+    assert await ids("weather in:library") == [reply["id"]]
+    await bob.post(f"/api/v1/statuses/{plain['id']}/bookmark")
+    assert await ids("weather in:library") == [reply["id"], plain["id"]]
+    # An unknown operator is just a word.
+    assert await ids("weather colour:blue") == []

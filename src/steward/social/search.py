@@ -30,6 +30,7 @@ from steward.db.tables import (
     favourites,
     featured_tags,
     follows,
+    media_attachments,
     mentions,
     mutes,
     status_tags,
@@ -322,30 +323,94 @@ async def search_accounts(conn: AsyncConnection, tenant: Tenant, viewer_id: int 
 
 # ---------------------------------------------------------------- statuses
 
-def _terms(q: str) -> list[str]:
-    return [t for t in re.split(r"\s+", q.strip()) if t][:MAX_TERMS]
+_OPERATOR = re.compile(r"^(-?)(from|has|is|language|before|after|during|in):(\S+)$", re.IGNORECASE)
 
 
-def _text_match(conn: AsyncConnection, q: str) -> Any:
+@dataclass(slots=True)
+class StatusQuery:
+    """A status search split into its words and Mastodon's operators."""
+    words: list[str]
+    conditions: list[Any]
+    library_only: bool = False
+    impossible: bool = False
+
+
+def _day(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+async def parse_status_query(conn: AsyncConnection, tenant: Tenant, viewer_id: int, q: str) -> StatusQuery:
+    """Words, plus the operators Mastodon 4.2 understands: from:(me|user|user@domain),
+    has:(media|poll), is:(reply|sensitive), language:xx, before:/after:/during:YYYY-MM-DD
+    and in:library; has/is may be negated with '-'. Anything else is a word."""
+    from steward.social.accounts import find_by_acct
+
+    out = StatusQuery([], [])
+    s = statuses.c
+    for token in re.split(r"\s+", q.strip()):
+        m = _OPERATOR.match(token)
+        if not token:
+            continue
+        if m is None:
+            out.words.append(token)
+            continue
+        negate, name, value = m[1] == "-", m[2].lower(), m[3]
+        condition: Any = None
+        if name == "from" and not negate:
+            if value.lower() == "me":
+                condition = s.account_id == viewer_id
+            else:
+                author = await find_by_acct(conn, tenant, value)
+                out.impossible = out.impossible or author is None
+                condition = s.account_id == (author.id if author else 0)
+        elif name == "has" and value.lower() in {"media", "poll"}:
+            condition = s.poll_id.is_not(None) if value.lower() == "poll" else s.id.in_(
+                select(media_attachments.c.status_id).where(media_attachments.c.tenant_id == tenant.id,
+                                                            media_attachments.c.status_id.is_not(None)))
+        elif name == "is" and value.lower() in {"reply", "sensitive"}:
+            condition = s.in_reply_to_id.is_not(None) if value.lower() == "reply" else s.sensitive.is_(True)
+        elif name == "language" and not negate:
+            condition = s.language == value.lower()
+        elif name in {"before", "after", "during"} and not negate and _day(value) is not None:
+            day = _day(value)
+            assert day is not None
+            condition = {"before": s.created_at < day, "after": s.created_at >= day + timedelta(days=1),
+                         "during": and_(s.created_at >= day, s.created_at < day + timedelta(days=1))}[name]
+        elif name == "in" and value.lower() in {"library", "all"} and not negate:
+            out.library_only = out.library_only or value.lower() == "library"
+            continue
+        if condition is None:
+            out.words.append(token)
+        else:
+            out.conditions.append(~condition if negate else condition)
+    out.words = out.words[:MAX_TERMS]
+    return out
+
+
+def _text_match(conn: AsyncConnection, words: list[str]) -> Any:
     body = func.coalesce(func.nullif(statuses.c.text, ""), statuses.c.content)
     if conn.dialect.name == "postgresql":
         config: Any = literal_column("'simple'::regconfig")
         document = func.to_tsvector(config, body + " " + statuses.c.spoiler_text)
-        return document.op("@@")(func.plainto_tsquery(config, q))
+        return document.op("@@")(func.plainto_tsquery(config, " ".join(words)))
     return and_(*[or_(body.like(f"%{like_escape(t)}%", escape="\\"),
-                      statuses.c.spoiler_text.like(f"%{like_escape(t)}%", escape="\\")) for t in _terms(q)])
+                      statuses.c.spoiler_text.like(f"%{like_escape(t)}%", escape="\\")) for t in words])
 
 
-def _searchable(tenant_id: int, viewer_id: int) -> Any:
-    """Posts a viewer may find by their words (before the visibility check)."""
+def _searchable(tenant_id: int, viewer_id: int, *, library_only: bool) -> Any:
+    """Posts a viewer may find by their words (before the visibility check); the
+    "library" is what the viewer wrote, was mentioned in, favourited or bookmarked."""
     def mine(table: Any, column: str = "status_id") -> Any:
         return statuses.c.id.in_(select(table.c[column]).where(table.c.tenant_id == tenant_id,
                                                                  table.c.account_id == viewer_id))
 
     indexable_public = and_(statuses.c.visibility == "public", statuses.c.account_id.in_(
         select(accounts.c.id).where(accounts.c.tenant_id == tenant_id, accounts.c.indexable.is_(True))))
-    return or_(statuses.c.account_id == viewer_id, indexable_public, mine(mentions), mine(favourites),
-               mine(bookmarks))
+    library = [statuses.c.account_id == viewer_id, mine(mentions), mine(favourites), mine(bookmarks)]
+    return or_(*library) if library_only else or_(indexable_public, *library)
 
 
 def _not_shunned(tenant_id: int, viewer_id: int) -> list[Any]:
@@ -360,17 +425,23 @@ def _not_shunned(tenant_id: int, viewer_id: int) -> list[Any]:
     ]
 
 
-async def search_statuses(conn: AsyncConnection, tenant_id: int, viewer_id: int, q: str, *, limit: int,
+async def search_statuses(conn: AsyncConnection, tenant: Tenant, viewer_id: int, q: str, *, limit: int,
                           offset: int = 0, account_id: int | None = None, max_id: int | None = None,
                           min_id: int | None = None) -> list[Status]:
-    """Newest first. Anonymous viewers get none (as in Mastodon)."""
+    """Newest first (see `parse_status_query` for the operators). Anonymous
+    viewers get none (as in Mastodon), so this takes a viewer."""
     from steward.social.status_visibility import filter_visible
 
-    if not _terms(q):
+    parsed = await parse_status_query(conn, tenant, viewer_id, q)
+    if parsed.impossible or not (parsed.words or parsed.conditions):
         return []
+    tenant_id = tenant.id
     query = select(statuses).where(
         statuses.c.tenant_id == tenant_id, statuses.c.deleted_at.is_(None), statuses.c.reblog_of_id.is_(None),
-        _text_match(conn, q), _searchable(tenant_id, viewer_id), *_not_shunned(tenant_id, viewer_id))
+        _searchable(tenant_id, viewer_id, library_only=parsed.library_only), *parsed.conditions,
+        *_not_shunned(tenant_id, viewer_id))
+    if parsed.words:
+        query = query.where(_text_match(conn, parsed.words))
     if account_id is not None:
         query = query.where(statuses.c.account_id == account_id)
     if max_id is not None:

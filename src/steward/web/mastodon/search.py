@@ -93,7 +93,7 @@ async def search_v2(ctx: Ctx) -> Any:
             out["hashtags"] = await render_tags(ctx, conn, await svc.search_tags(
                 conn, ctx.tenant.id, q, limit=limit, offset=offset))
         if "statuses" in wants and viewer is not None:
-            items = await svc.search_statuses(conn, ctx.tenant.id, viewer, q, limit=limit, offset=offset,
+            items = await svc.search_statuses(conn, ctx.tenant, viewer, q, limit=limit, offset=offset,
                                               account_id=account_id, max_id=page.max_id, min_id=page.min_id)
             out["statuses"] = await render_statuses(ctx.c, conn, ctx.tenant, viewer, items)
     return out
