@@ -18,8 +18,9 @@ from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Tenant, User, from_row
 from steward.social.accounts import get_user_for_account
 from steward.social.polls import PollDraft
+from steward.social.status_drafts import StatusDraft, check_body
 from steward.social.status_visibility import get_visible
-from steward.social.statuses import StatusDraft, check_body, create_status, usable_media
+from steward.social.statuses import create_status, usable_media
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.routing import Route
 
 from steward.social import scheduled_statuses as scheduled
-from steward.social.statuses import parse_timestamp
+from steward.social.status_drafts import parse_timestamp
 from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.mastodon.serialize_statuses import scheduled_to_api
 

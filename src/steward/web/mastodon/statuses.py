@@ -12,16 +12,11 @@ from steward.model.entities import Status
 from steward.social import quotes
 from steward.social import scheduled_statuses as scheduled
 from steward.social import status_actions as actions
+from steward.social.status_drafts import draft_from_params
+from steward.social.status_edits import edit_history, edit_status, source_of
 from steward.social.status_queries import account_statuses, context
 from steward.social.status_visibility import filter_visible, get_visible
-from steward.social.statuses import (
-    create_status,
-    delete_status,
-    draft_from_params,
-    edit_history,
-    edit_status,
-    source_of,
-)
+from steward.social.statuses import create_status, delete_status
 from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.mastodon.serialize_statuses import (

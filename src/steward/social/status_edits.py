@@ -1,0 +1,136 @@
+"""Editing statuses: versions kept in `status_edits` (the original becomes the
+first version on the first edit), the edit history and the source."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from steward.core.clock import utcnow
+from steward.core.errors import ApiError, not_found
+from steward.core.ids import new_id
+from steward.db.tables import media_attachments, polls, status_edits, statuses
+from steward.jobs.queue import enqueue
+from steward.model.entities import Account, Status, Tenant
+from steward.social.polls import PollDraft, insert_poll
+from steward.social.quotes import effective_policy
+from steward.social.status_drafts import StatusDraft, check_body
+from steward.social.status_render import render_text, set_status_tags
+from steward.social.status_visibility import get_visible
+from steward.social.statuses import attach_media, load_status, set_mentions, usable_media, with_quote_link
+
+if TYPE_CHECKING:
+    from steward.container import Container
+
+
+async def _describe_media(conn: AsyncConnection, tenant_id: int, account_id: int, media_id: int,
+                          description: str | None, focus: dict[str, float] | None) -> None:
+    row = (await conn.execute(select(media_attachments.c.meta).where(
+        media_attachments.c.tenant_id == tenant_id, media_attachments.c.account_id == account_id,
+        media_attachments.c.id == media_id))).first()
+    if row is None:
+        raise ApiError(422, "Validation failed: media_attributes name media that is not on this post")
+    changes: dict[str, Any] = {}
+    if description is not None:
+        changes["description"] = description
+    if focus is not None:
+        changes["meta"] = {**(row.meta or {}), "focus": focus}
+    if changes:
+        await conn.execute(update(media_attachments).where(
+            media_attachments.c.tenant_id == tenant_id, media_attachments.c.id == media_id).values(**changes))
+
+
+async def _poll_options(conn: AsyncConnection, tenant_id: int, poll_id: int | None) -> list[str] | None:
+    if poll_id is None:
+        return None
+    value = (await conn.execute(select(polls.c.options).where(polls.c.tenant_id == tenant_id,
+                                                              polls.c.id == poll_id))).scalar()
+    return list(value) if value is not None else None
+
+
+async def _media_ids_of(conn: AsyncConnection, tenant_id: int, status_id: int) -> list[int]:
+    rows = (await conn.execute(select(media_attachments.c.id).where(
+        media_attachments.c.tenant_id == tenant_id, media_attachments.c.status_id == status_id
+    ).order_by(media_attachments.c.position, media_attachments.c.id))).all()
+    return [r.id for r in rows]
+
+
+async def _snapshot(conn: AsyncConnection, status: Status, at: Any) -> None:
+    await conn.execute(status_edits.insert().values(
+        tenant_id=status.tenant_id, id=new_id(), status_id=status.id, account_id=status.account_id,
+        text=status.text, content=status.content, spoiler_text=status.spoiler_text, sensitive=status.sensitive,
+        media_ids=[str(i) for i in await _media_ids_of(conn, status.tenant_id, status.id)],
+        poll_options=await _poll_options(conn, status.tenant_id, status.poll_id), created_at=at,
+    ))
+
+
+async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int, draft: StatusDraft) -> Status:
+    base = c.base_url(tenant)
+    now = utcnow()
+    async with c.db.write() as conn:
+        status = await load_status(conn, tenant.id, status_id)
+        if status.deleted_at is not None or status.account_id != me.id or status.reblog_of_id is not None:
+            raise not_found()
+        current_media = await _media_ids_of(conn, tenant.id, status.id)
+        media_ids = (current_media if draft.media_ids is None
+                     else await usable_media(conn, tenant, me, draft.media_ids, status.id))
+        has_poll_after = draft.poll is not None or (not draft.poll_sent and status.poll_id is not None)
+        check = StatusDraft(text=draft.text, spoiler_text=draft.spoiler_text,
+                            poll=draft.poll or (PollDraft([], 0) if has_poll_after else None))
+        check_body(tenant, check, bool(media_ids))
+        edited_before = (await conn.execute(select(status_edits.c.id).where(
+            status_edits.c.tenant_id == tenant.id, status_edits.c.status_id == status.id).limit(1))).first()
+        if edited_before is None:
+            await _snapshot(conn, status, status.created_at)
+        rendered = await render_text(conn, tenant, base, draft.text)
+        if draft.media_ids is not None:
+            dropped = [m for m in current_media if m not in media_ids]
+            if dropped:
+                await conn.execute(update(media_attachments).where(
+                    media_attachments.c.tenant_id == tenant.id, media_attachments.c.id.in_(dropped)
+                ).values(status_id=None))
+            await attach_media(conn, tenant.id, status.id, media_ids)
+        for media_id, description, focus in draft.media_attributes or []:
+            await _describe_media(conn, tenant.id, me.id, media_id if media_id in media_ids else 0, description,
+                                  focus)
+        poll_id = status.poll_id
+        if draft.poll is not None:
+            old = await _poll_options(conn, tenant.id, status.poll_id)
+            if old != draft.poll.options or status.poll_id is None:
+                poll_id = await insert_poll(conn, tenant.id, me.id, status.id, draft.poll)
+        elif draft.poll_sent:
+            poll_id = None
+        changes: dict[str, Any] = {
+            "text": draft.text, "content": await with_quote_link(conn, status, rendered.content),
+            "spoiler_text": draft.spoiler_text,
+            "sensitive": (status.sensitive if draft.sensitive is None else draft.sensitive)
+            or bool(draft.spoiler_text),
+            "language": draft.language or status.language, "edited_at": now, "poll_id": poll_id,
+            "quote_policy": effective_policy(status.visibility, draft.quote_policy or status.quote_policy),
+        }
+        await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant.id, statuses.c.id == status.id)
+                           .values(**changes))
+        await set_mentions(conn, tenant.id, status.id, me.id, rendered.mention_ids)
+        await set_status_tags(conn, tenant.id, status.id, rendered.tag_names)
+        updated = await load_status(conn, tenant.id, status.id)
+        await _snapshot(conn, updated, now)
+        await enqueue(conn, "status.edited", {"tenant_id": tenant.id, "status_id": status.id}, tenant_id=tenant.id)
+    c.jobs.wake()
+    return updated
+
+
+async def edit_history(conn: AsyncConnection, tenant_id: int, viewer_id: int | None,
+                       status_id: int) -> tuple[Status, list[Any]]:
+    """The status and its versions, oldest first (empty when never edited)."""
+    status = await get_visible(conn, tenant_id, viewer_id, status_id)
+    rows = (await conn.execute(select(status_edits).where(
+        status_edits.c.tenant_id == tenant_id, status_edits.c.status_id == status.id
+    ).order_by(status_edits.c.created_at, status_edits.c.id))).all()
+    return status, list(rows)
+
+
+async def source_of(conn: AsyncConnection, tenant_id: int, me: Account, status_id: int) -> Status:
+    """As in Mastodon, whoever may see a status may see its source."""
+    return await get_visible(conn, tenant_id, me.id, status_id)
