@@ -217,3 +217,19 @@ async def test_tenant_isolation(world: World) -> None:
     made = await notify_svc(world.c, world.b.id, [NewNotification(aid(alice), aid(bob), "follow")])
     assert made == []
     assert (await alice.get(f"/api/v1/notifications/{note['id']}")).status_code == 200
+
+
+async def test_follow_request_notification_lasts_as_long_as_the_request(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    r = await alice.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+    assert r.status_code == 200, r.text
+    await follow(world, bob, alice)
+    await follow(world, ann, alice)
+    notes = await _notes(alice, **{"types[]": "follow_request"})
+    assert {n["account"]["id"] for n in notes} == {bob.account_id, ann.account_id}
+    r = await alice.post(f"/api/v1/follow_requests/{bob.account_id}/authorize")
+    assert r.status_code == 200, r.text
+    r = await alice.post(f"/api/v1/follow_requests/{ann.account_id}/reject")
+    assert r.status_code == 200, r.text
+    await world.run_jobs()
+    assert await _notes(alice, **{"types[]": "follow_request"}) == []

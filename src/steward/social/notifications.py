@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select, union_all, update
+from sqlalchemy import and_, delete, exists, func, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import aware, utcnow
@@ -17,6 +17,7 @@ from steward.core.ids import new_id
 from steward.db.tables import (
     accounts,
     blocks,
+    follow_requests,
     follows,
     markers,
     mutes,
@@ -237,7 +238,12 @@ def _visible(tid: int, account_id: int, *, filtered: bool | None = False) -> Any
                    & (statuses.c.id == notifications.c.status_id))
         .where(notifications.c.tenant_id == tid, notifications.c.account_id == account_id,
                or_(notifications.c.status_id.is_(None),
-                   and_(statuses.c.id.is_not(None), statuses.c.deleted_at.is_(None))))
+                   and_(statuses.c.id.is_not(None), statuses.c.deleted_at.is_(None))),
+               # A follow request's notification lasts as long as the request (as on Mastodon,
+               # where authorising or rejecting it deletes the notification).
+               or_(notifications.c.type != "follow_request", exists().where(
+                   follow_requests.c.tenant_id == tid, follow_requests.c.target_account_id == account_id,
+                   follow_requests.c.account_id == notifications.c.from_account_id)))
     )
     if filtered is not None:
         query = query.where(notifications.c.filtered.is_(filtered))
