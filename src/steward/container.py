@@ -57,6 +57,8 @@ class Container:
 
 
 def register_job_handlers(c: Container) -> None:
+    from steward.federation import jobs as federation_jobs
     from steward.social import jobs as social_jobs
 
     social_jobs.register(c)
+    federation_jobs.register(c)

@@ -3,7 +3,7 @@ local actor a path names, and the tenant's authorized-fetch gate."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import select
@@ -15,8 +15,11 @@ from steward.activitypub.signatures import SignatureError, Verified, verify_requ
 from steward.core.errors import ApiError
 from steward.db.tables import accounts
 from steward.federation.keys import RemoteKeys
-from steward.model.entities import Account, from_row
+from steward.model.entities import Account, Tenant, from_row
 from steward.web.base import Ctx
+
+if TYPE_CHECKING:
+    from steward.container import Container
 
 AS2_MEDIA_TYPE = "application/activity+json; charset=utf-8"
 
@@ -31,22 +34,25 @@ def as2(data: dict[str, Any], status: int = 200, *, negotiated: bool = True) -> 
     return Response(orjson.dumps(data), status_code=status, media_type=AS2_MEDIA_TYPE, headers=headers)
 
 
-async def local_account(ctx: Ctx, username: str | None = None) -> Account:
-    name = username if username is not None else ctx.request.path_params.get("username", "")
+async def find_local_account(c: Container, tenant: Tenant, name: str) -> Account:
     if not name or len(name) > 64:
         raise ApiError(404, "Record not found")
-    async with ctx.c.db.read() as conn:
+    async with c.db.read() as conn:
         row = (await conn.execute(select(accounts).where(
-            accounts.c.tenant_id == ctx.tenant.id, accounts.c.domain == "",
+            accounts.c.tenant_id == tenant.id, accounts.c.domain == "",
             accounts.c.username_lower == name.lower()))).first()
     if row is None:
         raise ApiError(404, "Record not found")
     return from_row(Account, row)
 
 
-def signed_request(ctx: Ctx, body: bytes = b"") -> SignedRequest:
-    request = ctx.request
-    url = ctx.base_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+async def local_account(ctx: Ctx) -> Account:
+    return await find_local_account(ctx.c, ctx.tenant, ctx.request.path_params.get("username", ""))
+
+
+def signed_request(request: Request, base_url: str, body: bytes = b"") -> SignedRequest:
+    """The request as its sender signed it: our public URL, not the proxied one."""
+    url = base_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return SignedRequest(request.method, url, {k.lower(): v for k, v in request.headers.items()}, body)
 
 
@@ -55,7 +61,7 @@ async def check_authorized_fetch(ctx: Ctx) -> Verified | None:
     (401 otherwise); the verified signer is returned. Off: None."""
     if not ctx.tenant.settings.get("authorized_fetch"):
         return None
-    req = signed_request(ctx)
+    req = signed_request(ctx.request, ctx.base_url)
     if "signature" not in req.headers and "signature-input" not in req.headers:
         raise ApiError(401, "Request not signed")
     try:

@@ -1,0 +1,21 @@
+"""Registers the federation package's job handlers with the runner."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from steward.container import Container
+
+
+def register(c: Container) -> None:
+    from steward.federation import delivery, handlers
+
+    def bind(handler: Any) -> Any:
+        async def run(payload: dict[str, Any]) -> None:
+            await handler(c, payload)
+
+        return run
+
+    c.jobs.register("ap.inbox", bind(handlers.process))
+    c.jobs.register("ap.deliver", bind(delivery.deliver))
