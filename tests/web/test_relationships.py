@@ -295,6 +295,15 @@ async def test_follow_notifications_are_delivered(world: World) -> None:
     assert [(n["type"], n["account"]["id"]) for n in r.json()] == [("follow", alice.account_id)]
     r = await ann.get("/api/v1/notifications")
     assert [(n["type"], n["account"]["id"]) for n in r.json()] == [("follow_request", alice.account_id)]
+    # Answering the request takes its notification away, as in Mastodon.
+    await ann.post(f"/api/v1/follow_requests/{alice.account_id}/authorize")
+    assert (await ann.get("/api/v1/notifications")).json() == []
+    dave = await world.person(world.a, "dave")
+    await dave.post(f"/api/v1/accounts/{ann.account_id}/follow")
+    await world.run_jobs()
+    assert len((await ann.get("/api/v1/notifications")).json()) == 1
+    await dave.post(f"/api/v1/accounts/{ann.account_id}/unfollow")
+    assert (await ann.get("/api/v1/notifications")).json() == []
 
 
 async def test_following_brings_recent_posts_into_home(world: World) -> None:

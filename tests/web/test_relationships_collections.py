@@ -79,6 +79,13 @@ async def test_familiar_followers(world: World) -> None:
     assert body[1] == {"id": bob.account_id, "accounts": []}
     r = await alice.get("/api/v1/accounts/familiar_followers", params={"id[]": "x"})
     assert r.status_code == 422
+    # Mastodon.py sends these ids as a JSON body on the GET.
+    r = await alice.client.request("GET", "/api/v1/accounts/familiar_followers",
+                            json={"id": [dave.account_id, bob.account_id]})
+    assert [x["id"] for x in r.json()] == [dave.account_id, bob.account_id]
+    r = await alice.client.request("GET", "/api/v1/accounts/familiar_followers", content=b"{oops",
+                                   headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "error" in r.json()
 
 
 async def test_user_domain_blocks(world: World) -> None:

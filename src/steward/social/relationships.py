@@ -32,6 +32,7 @@ from steward.db.tables import (
     list_accounts,
     lists,
     mutes,
+    notifications,
     statuses,
     suggestion_dismissals,
     user_domain_blocks,
@@ -147,6 +148,14 @@ async def _drop_follow(conn: AsyncConnection, tenant_id: int, source: int, targe
         list_accounts.c.list_id.in_(owned.scalar_subquery())))
     await _unmerge(conn, tenant_id, source, target)
     return True
+
+
+async def _drop_request(conn: AsyncConnection, tenant_id: int, source: int, target: int) -> None:
+    """Remove a pending request and, as Mastodon does, the notification that announced it."""
+    await conn.execute(delete(follow_requests).where(_pair(follow_requests, tenant_id, source, target)))
+    await conn.execute(delete(notifications).where(
+        notifications.c.tenant_id == tenant_id, notifications.c.account_id == target,
+        notifications.c.from_account_id == source, notifications.c.type == "follow_request"))
 
 
 async def _unmerge(conn: AsyncConnection, tenant_id: int, owner: int, author: int) -> None:
@@ -354,7 +363,7 @@ async def unfollow(c: Container, tenant: Tenant, me: Account, target_id: int) ->
     async with c.db.write() as conn:
         target = await visible_target(conn, tenant.id, target_id)
         await _drop_follow(conn, tenant.id, me.id, target.id)
-        await conn.execute(delete(follow_requests).where(_pair(follow_requests, tenant.id, me.id, target.id)))
+        await _drop_request(conn, tenant.id, me.id, target.id)
         return await relationship(conn, tenant.id, me.id, target)
 
 
@@ -378,8 +387,7 @@ async def authorize_request(c: Container, tenant: Tenant, me: Account, requester
     async with c.db.write() as conn:
         requester = await visible_target(conn, tenant.id, requester_id)
         row = await pending_request(conn, tenant.id, requester.id, me.id)
-        await conn.execute(delete(follow_requests).where(
-            follow_requests.c.tenant_id == tenant.id, follow_requests.c.id == row.id))
+        await _drop_request(conn, tenant.id, requester.id, me.id)
         await create_follow(conn, tenant.id, requester.id, me.id, show_reblogs=row.show_reblogs,
                             notify=row.notify, languages=row.languages)
         return await relationship(conn, tenant.id, me.id, requester)
@@ -391,8 +399,7 @@ async def authorize_all_requests(conn: AsyncConnection, tenant_id: int, account_
     rows = (await conn.execute(select(follow_requests).where(
         follow_requests.c.tenant_id == tenant_id, follow_requests.c.target_account_id == account_id))).all()
     for row in rows:
-        await conn.execute(delete(follow_requests).where(
-            follow_requests.c.tenant_id == tenant_id, follow_requests.c.id == row.id))
+        await _drop_request(conn, tenant_id, row.account_id, account_id)
         await create_follow(conn, tenant_id, row.account_id, account_id, show_reblogs=row.show_reblogs,
                             notify=row.notify, languages=row.languages)
     return len(rows)
@@ -401,9 +408,8 @@ async def authorize_all_requests(conn: AsyncConnection, tenant_id: int, account_
 async def reject_request(c: Container, tenant: Tenant, me: Account, requester_id: int) -> Relationship:
     async with c.db.write() as conn:
         requester = await visible_target(conn, tenant.id, requester_id)
-        row = await pending_request(conn, tenant.id, requester.id, me.id)
-        await conn.execute(delete(follow_requests).where(
-            follow_requests.c.tenant_id == tenant.id, follow_requests.c.id == row.id))
+        await pending_request(conn, tenant.id, requester.id, me.id)
+        await _drop_request(conn, tenant.id, requester.id, me.id)
         return await relationship(conn, tenant.id, me.id, requester)
 
 
@@ -421,7 +427,7 @@ async def block(c: Container, tenant: Tenant, me: Account, target_id: int) -> Re
         await _unmerge(conn, tenant.id, me.id, target.id)
         await _unmerge(conn, tenant.id, target.id, me.id)
         for source, dest in ((me.id, target.id), (target.id, me.id)):
-            await conn.execute(delete(follow_requests).where(_pair(follow_requests, tenant.id, source, dest)))
+            await _drop_request(conn, tenant.id, source, dest)
             await conn.execute(delete(endorsements).where(_pair(endorsements, tenant.id, source, dest)))
         await insert_ignore(conn, blocks, {"tenant_id": tenant.id, "id": new_id(), "account_id": me.id,
                                            "target_account_id": target.id, "created_at": utcnow()})
@@ -609,9 +615,12 @@ async def block_domain(c: Container, tenant: Tenant, me: Account, raw_domain: st
                 follows.c.account_id.in_(theirs) & (follows.c.target_account_id == me.id))))).all()
         for source, target in pairs:
             await _drop_follow(conn, tenant.id, source, target)
-        await conn.execute(delete(follow_requests).where(follow_requests.c.tenant_id == tenant.id, or_(
+        requests = (await conn.execute(select(follow_requests.c.account_id, follow_requests.c.target_account_id)
+                                       .where(follow_requests.c.tenant_id == tenant.id, or_(
             (follow_requests.c.target_account_id == me.id) & follow_requests.c.account_id.in_(theirs),
-            (follow_requests.c.account_id == me.id) & follow_requests.c.target_account_id.in_(theirs))))
+            (follow_requests.c.account_id == me.id) & follow_requests.c.target_account_id.in_(theirs))))).all()
+        for source, target in requests:
+            await _drop_request(conn, tenant.id, source, target)
 
 
 async def unblock_domain(c: Container, tenant: Tenant, me: Account, raw_domain: str) -> None:

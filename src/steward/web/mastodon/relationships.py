@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import orjson
 from starlette.routing import Route
 
 from steward.core.clock import iso
@@ -14,6 +15,7 @@ from steward.model.entities import Account
 from steward.social import relationships as rels
 from steward.web.base import Ctx, endpoint, json, page_params, paged
 from steward.web.mastodon.serialize_accounts import account_to_api
+from steward.web.params import Params
 
 MAX_MUTE_SECONDS = 10 * 366 * 86_400
 
@@ -123,9 +125,25 @@ async def relationships(ctx: Ctx) -> Any:
     return [relationship_to_api(r) for r in found]
 
 
+async def _get_with_json_body(ctx: Ctx) -> Params:
+    """Mastodon.py sends familiar_followers' ids as a JSON body on a GET, which
+    Rails reads; the query string wins when it has them."""
+    if "id" in ctx.params or "json" not in ctx.request.headers.get("content-type", ""):
+        return ctx.params
+    body = await ctx.request.body()
+    if not body.strip() or len(body) > 64 * 1024:
+        return ctx.params
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "The request body is not valid JSON") from None
+    return Params(parsed) if isinstance(parsed, dict) else ctx.params
+
+
 @endpoint("read:follows")
 async def familiar_followers(ctx: Ctx) -> Any:
-    ids: list[int] = list(dict.fromkeys(cast("list[int]", ctx.params.id_list("id"))))
+    params = await _get_with_json_body(ctx)
+    ids: list[int] = list(dict.fromkeys(cast("list[int]", params.id_list("id"))))
     async with ctx.c.db.read() as conn:
         known = await rels.accounts_for_ids(conn, ctx.tenant.id, ids)
         found = await rels.familiar_followers(conn, ctx.tenant.id, ctx.me.id, [a.id for a in known])
