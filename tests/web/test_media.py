@@ -422,3 +422,25 @@ async def test_processing_failure_is_reported(world: World) -> None:
     r = await world.local_alice.get(f"/api/v1/media/{media_id}")
     assert r.status_code == 422 and "Error processing" in r.json()["error"]
     await world.run_jobs()  # the queued job finds it already decided
+
+
+async def test_thumbnail_helpers_for_status_edits(world: World) -> None:
+    import base64
+
+    import pytest
+
+    from steward.core.errors import ApiError
+    from steward.model.entities import MediaAttachment
+    from steward.social.media import decode_data_uri, store_thumbnail
+
+    raw = png_bytes(900, 300, "RGB")
+    assert decode_data_uri("data:image/png;base64," + base64.b64encode(raw).decode()) == raw
+    for bad in ("nope", "data:image/png,abc", "data:image/png;base64,@@@"):
+        with pytest.raises(ApiError):
+            decode_data_uri(bad)
+    media = MediaAttachment(tenant_id=world.a.id, id=42, account_id=1, meta={"focus": {"x": 0.1, "y": 0.2}})
+    changes = await store_thumbnail(world.c, world.a.id, media, raw)
+    assert changes["meta"]["focus"] == {"x": 0.1, "y": 0.2} and changes["meta"]["small"]["width"] == 640
+    assert changes["preview_path"].startswith(f"{world.a.id}/media/42/small-") and changes["blurhash"]
+    with pytest.raises(ApiError):
+        await store_thumbnail(world.c, world.a.id, media, b"not an image")

@@ -9,6 +9,8 @@ transcoder is wired in."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import io
 import math
 import threading
@@ -300,13 +302,9 @@ async def update_media(c: Container, tenant: Tenant, me: Account, media_id: int,
         changes["meta"] = meta
     old_preview = None
     if thumbnail is not None:
-        thumb = await read_upload(thumbnail)
-        processed = await asyncio.to_thread(preview_only, thumb)
-        key = f"{tenant.id}/media/{media.id}/small-{new_id()}.{processed[0].ext}"
-        await c.media.put(key, processed[0].data)
         old_preview = media.preview_path
-        meta["small"] = details(processed[0])
-        changes.update(preview_path=key, blurhash=processed[1], meta=meta)
+        media.meta = meta
+        changes.update(await store_thumbnail(c, tenant.id, media, await read_upload(thumbnail)))
     if changes:
         async with c.db.write() as conn:
             result = await conn.execute(update(media_attachments).where(
@@ -318,6 +316,31 @@ async def update_media(c: Container, tenant: Tenant, me: Account, media_id: int,
         if old_preview and old_preview != media.preview_path:
             await c.media.delete(old_preview)
     return media
+
+
+async def store_thumbnail(c: Container, tenant_id: int, media: MediaAttachment, data: bytes) -> dict[str, Any]:
+    """Process and store a custom thumbnail for `media`; returns the column changes
+    (preview_path, blurhash, meta) for the caller to write in its own transaction
+    (a status edit's `media_attributes[][thumbnail]`, say). 422 for a bad image."""
+    processed = await asyncio.to_thread(preview_only, data)
+    key = f"{tenant_id}/media/{media.id}/small-{new_id()}.{processed[0].ext}"
+    await c.media.put(key, processed[0].data)
+    return {"preview_path": key, "blurhash": processed[1],
+            "meta": {**(media.meta or {}), "small": details(processed[0])}}
+
+
+def decode_data_uri(value: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
+    """The bytes of a `data:image/...;base64,...` URI, as clients send a thumbnail
+    inside JSON. 422 when it is not one or is too large."""
+    head, sep, body = value.partition(",")
+    if not sep or not head.startswith("data:") or not head.endswith(";base64"):
+        raise invalid_media("thumbnail must be a base64 data: URI")
+    if len(body) > limit * 4 // 3 + 4:
+        raise invalid_media(f"File is too large (maximum is {limit // (1024 * 1024)} MB)")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (ValueError, binascii.Error):
+        raise invalid_media("thumbnail is not valid base64") from None
 
 
 def preview_only(data: bytes) -> tuple[Encoded, str]:
