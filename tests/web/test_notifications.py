@@ -233,3 +233,22 @@ async def test_follow_request_notification_lasts_as_long_as_the_request(world: W
     assert r.status_code == 200, r.text
     await world.run_jobs()
     assert await _notes(alice, **{"types[]": "follow_request"}) == []
+
+
+async def test_grouped_limit_counts_groups(world: World) -> None:
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    first = await post(world, alice, "one")
+    second = await post(world, alice, "two")
+    for sid in (first, second):
+        await favourite(world, bob, sid)
+        await favourite(world, ann, sid)
+    await post(world, bob, "@alice newest")
+    r = await alice.get("/api/v2/notifications", params={"limit": 2})
+    groups = r.json()["notification_groups"]
+    assert [g["type"] for g in groups] == ["mention", "favourite"]
+    assert groups[1]["notifications_count"] == 2 and groups[1]["status_id"] == str(second)
+    nxt = r.headers["link"].split(";")[0].strip("<>")
+    r = await alice.get(nxt.split(world.a.web_domain, 1)[1])
+    groups = r.json()["notification_groups"]
+    assert [(g["type"], g["status_id"], g["notifications_count"]) for g in groups] == [
+        ("favourite", str(first), 2)]

@@ -14,7 +14,7 @@ from steward.core.ids import parse_id
 from steward.model.entities import Notification, Tenant
 from steward.social import notifications as svc
 from steward.social.accounts import get_accounts
-from steward.web.base import Ctx, endpoint, json, link_header, page_params, paged
+from steward.web.base import Ctx, Page, endpoint, json, link_header, page_params, paged
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.mastodon.serialize_statuses import load_statuses, render_statuses
 from steward.web.mastodon.timelines import apply_filters
@@ -118,7 +118,7 @@ def _grouped_body(items: list[Notification], account_api: dict[int, dict[str, An
     for n in items:
         if n.from_account_id not in account_api or (n.status_id and n.status_id not in status_api):
             continue
-        key = n.group_key if n.type in grouped_types and n.group_key else f"ungrouped-{n.id}"
+        key = _key(n, grouped_types)
         group = groups.get(key)
         if group is None:
             group = groups[key] = {
@@ -140,6 +140,36 @@ def _grouped_body(items: list[Notification], account_api: dict[int, dict[str, An
     }
 
 
+def _key(n: Notification, grouped_types: set[str]) -> str:
+    return n.group_key if n.type in grouped_types and n.group_key else f"ungrouped-{n.id}"
+
+
+async def _group_page(conn: AsyncConnection, ctx: Ctx, page: Page, types: list[str], exclude: list[str],
+                      from_id: int | None, grouped_types: set[str]) -> list[Notification]:
+    """Notifications for up to `page.limit` groups (the limit counts groups, as on
+    Mastodon): read newest-first in batches until enough groups have started,
+    then keep the notifications above the first group that does not fit."""
+    if page.min_id is not None:
+        return await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, page, types=types,
+                                            exclude_types=exclude, from_account_id=from_id)
+    batch_page = Page(page.max_id, page.since_id, None, min(page.limit * 2, 80))
+    items: list[Notification] = []
+    keys: dict[str, None] = {}
+    for _ in range(5):
+        batch = await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, batch_page, types=types,
+                                             exclude_types=exclude, from_account_id=from_id)
+        for n in batch:
+            key = _key(n, grouped_types)
+            if key not in keys and len(keys) == page.limit:
+                return items
+            keys[key] = None
+            items.append(n)
+        if len(batch) < batch_page.limit:
+            break
+        batch_page = Page(batch[-1].id, page.since_id, None, batch_page.limit)
+    return items
+
+
 @endpoint("read:notifications")
 async def grouped(ctx: Ctx) -> Any:
     types, exclude, from_id = _filters(ctx)
@@ -147,8 +177,7 @@ async def grouped(ctx: Ctx) -> Any:
                         or svc.GROUPABLE) & svc.GROUPABLE
     page = page_params(ctx.params, default=40, maximum=80)
     async with ctx.c.db.read() as conn:
-        items = await svc.list_notifications(conn, ctx.tenant.id, ctx.me.id, page, types=types,
-                                             exclude_types=exclude, from_account_id=from_id)
+        items = await _group_page(conn, ctx, page, types, exclude, from_id, grouped_types)
         account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
     body = _grouped_body(items, account_api, status_api, grouped_types)
     ids = [n.id for n in items]
