@@ -410,6 +410,11 @@ async def test_bad_video_uploads(world: World) -> None:
     media_id = r.json()["id"]
     assert (await world.local_bob.get(f"/api/v1/media/{media_id}")).status_code == 404
     assert (await world.local_carol.get(f"/api/v1/media/{media_id}")).status_code == 404
+    # Deleting it before it is processed leaves nothing behind.
+    assert (await alice.delete(f"/api/v1/media/{media_id}")).status_code == 200
+    await world.run_jobs()
+    assert await world.c.media.get(f"{world.a.id}/media/{media_id}/upload") is None
+    assert (await alice.get(f"/api/v1/media/{media_id}")).status_code == 404
 
 
 async def test_processing_failure_is_reported(world: World) -> None:

@@ -363,7 +363,8 @@ async def delete_media(c: Container, tenant: Tenant, me: Account, media_id: int)
             raise ApiError(422, "Media attachment is currently used by a status")
         await conn.execute(media_attachments.delete().where(
             media_attachments.c.tenant_id == tenant.id, media_attachments.c.id == media.id))
-    for key in (media.file_path, media.preview_path):
+    # The raw upload of a video still being processed goes too.
+    for key in (media.file_path, media.preview_path, f"{tenant.id}/media/{media.id}/upload"):
         if key:
             await c.media.delete(key)
 

@@ -261,6 +261,7 @@ async def process(c: Container, tenant_id: int, media_id: int) -> MediaAttachmen
         row = (await conn.execute(select(media_attachments).where(
             media_attachments.c.tenant_id == tenant_id, media_attachments.c.id == media_id))).first()
     if row is None or row.file_path is not None:
+        await c.media.delete(key)
         return from_row(MediaAttachment, row) if row is not None else None
     data = await c.media.get(key)
 
