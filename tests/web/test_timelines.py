@@ -59,9 +59,14 @@ async def test_mutes_blocks_reblogs_and_replies(world: World) -> None:
     first = (await alice.get("/api/v1/timelines/home")).json()[0]
     assert first["reblog"]["id"] == str(original)
     # A reply reaches only those who follow both sides.
+    carl = await world.person(world.a, "carl")
+    await follow(world, carl, bob)
     mine = await post(world, ann, "ann speaks")
     reply = await post(world, bob, "@ann a reply", in_reply_to_id=mine)
     assert reply in await _home(alice)  # alice follows bob and ann
+    assert reply not in await _home(carl)  # carl follows bob only
+    own_thread = await post(world, bob, "bob continues his own thread", in_reply_to_id=reply)
+    assert own_thread in await _home(carl)
     carol_free = await post(world, bob, "@alice reply to alice", in_reply_to_id=original)
     assert carol_free in await _home(alice)
     await mute(world, alice, bob)

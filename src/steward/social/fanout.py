@@ -60,8 +60,7 @@ def _rejects(tid: int, recipient: Any, author_ids: list[int], author_domain: str
     return or_(*clauses)
 
 
-def _recipients_query(status: Status, original: Status | None,
-                            author_domain: str) -> Any:
+def _recipients_query(status: Status, original: Status | None, author_domain: str) -> Any:
     """A SELECT of the local account ids whose home feed gets `status`."""
     tid, sid, author = status.tenant_id, status.id, status.account_id
     has_user = exists().where(users.c.tenant_id == tid, users.c.account_id == follows.c.account_id)
@@ -76,9 +75,9 @@ def _recipients_query(status: Status, original: Status | None,
         reply_to = status.in_reply_to_account_id
         if reply_to is not None and reply_to != author:
             # Mastodon's home feed: a reply reaches only those who follow both sides.
+            also = follows.alias("also_follows")
             followers = followers.where(or_(f.account_id == reply_to, exists().where(
-                follows.c.tenant_id == tid, follows.c.account_id == f.account_id,
-                follows.c.target_account_id == reply_to).correlate_except(follows)))
+                also.c.tenant_id == tid, also.c.account_id == f.account_id, also.c.target_account_id == reply_to)))
         parts.append(followers)
     if status.visibility in {"private", "direct"} and original is None:
         m = mentions.c
