@@ -151,3 +151,25 @@ async def test_tenant_isolation(world: World, fake: FakeTransport) -> None:
     async with world.c.db.read() as conn:
         rows = (await conn.execute(select(accounts.c.tenant_id).where(accounts.c.uri == REMOTE))).scalars().all()
     assert world.b.id in rows and world.a.id not in rows
+
+
+async def test_delivery_retries_on_server_errors_only(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from steward.federation.delivery import DeliveryFailed
+    from steward.federation.delivery import deliver as deliver_job
+
+    payload = {"tenant_id": world.a.id, "account_id": int(world.local_alice.account_id),
+               "inbox": f"{REMOTE}/inbox", "activity": {"type": "Accept"}}
+    for status, retried in ((202, False), (410, False), (503, True), (429, True)):
+        transport = FakeTransport(post_status=status)
+        monkeypatch.setattr(world.c, "transport", transport)
+        if retried:
+            with pytest.raises(DeliveryFailed):
+                await deliver_job(world.c, payload)
+        else:
+            await deliver_job(world.c, payload)
+        assert len(transport.sent) == 1
+    # The instance actor signs when no account is named.
+    transport = FakeTransport()
+    monkeypatch.setattr(world.c, "transport", transport)
+    await deliver_job(world.c, {**payload, "account_id": None})
+    assert transport.sent[0].key_id == f"http://{world.a.web_domain}/actor#main-key"

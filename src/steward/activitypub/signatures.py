@@ -202,9 +202,7 @@ async def _check_with_key(lookup: KeyLookup, key_id: str, algorithm: str, messag
     for refresh in (False, True):
         info = await lookup(key_id, refresh)
         if info is None:
-            if refresh:
-                break
-            continue
+            break  # unknown even after the lookup's own fetch: nothing to retry with
         try:
             key = load_public_key(info.public_pem)
         except KeyFormatError as exc:
