@@ -237,3 +237,16 @@ async def test_filters_apply_to_threads_and_account_statuses(world: World) -> No
     # Filters are the viewer's own: alice sees everything unfiltered.
     mine = (await alice.get(f"/api/v1/accounts/{alice.account_id}/statuses")).json()
     assert len(mine) == 3 and all(s["filtered"] == [] for s in mine)
+
+
+async def test_concurrent_boosts_and_favourites_count_once(world: World) -> None:
+    import asyncio
+
+    alice, bob = world.local_alice, world.local_bob
+    s = await post(alice, "popular")
+    boosts = await asyncio.gather(*(bob.post(f"/api/v1/statuses/{s['id']}/reblog") for _ in range(4)))
+    favs = await asyncio.gather(*(bob.post(f"/api/v1/statuses/{s['id']}/favourite") for _ in range(4)))
+    assert all(r.status_code == 200 for r in [*boosts, *favs])
+    assert len({r.json()["id"] for r in boosts}) == 1
+    seen = (await alice.get(f"/api/v1/statuses/{s['id']}")).json()
+    assert seen["reblogs_count"] == 1 and seen["favourites_count"] == 1

@@ -98,6 +98,10 @@ async def reblog(c: Container, tenant: Tenant, me: Account, status_id: int, visi
         # As in Mastodon: direct posts never, followers-only posts only by their author.
         if original.visibility == "direct" or (original.visibility == "private" and original.account_id != me.id):
             raise forbidden("This status cannot be boosted")
+        if conn.dialect.name == "postgresql":
+            # Two boosts of one status by one account at once would both find none existing.
+            await conn.execute(select(statuses.c.id).where(statuses.c.tenant_id == tenant.id,
+                                                           statuses.c.id == original.id).with_for_update())
         existing = (await conn.execute(select(statuses).where(
             statuses.c.tenant_id == tenant.id, statuses.c.account_id == me.id,
             statuses.c.reblog_of_id == original.id, statuses.c.deleted_at.is_(None)))).first()
