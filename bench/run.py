@@ -65,9 +65,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, seeded: Seeded, log_path: Path, *, inline_sqlite: bool = False) -> None:
+    def __init__(self, seeded: Seeded, log_path: Path, *, experiments: dict[str, str] | None = None) -> None:
         self.seeded = seeded
-        self.inline_sqlite = inline_sqlite
+        self.experiments = experiments or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -75,8 +75,8 @@ class Server:
 
     def start(self) -> None:
         env = {**os.environ, "STEWARD_DATA_DIR": str(self.seeded.data_dir),
-               "STEWARD_DATABASE_URL": self.seeded.database_url}
-        entry = [str(BENCH_DIR / "inline_sqlite.py")] if self.inline_sqlite else ["-m", "steward.cli"]
+               "STEWARD_DATABASE_URL": self.seeded.database_url, **self.experiments}
+        entry = [str(BENCH_DIR / "experiments.py")] if self.experiments else ["-m", "steward.cli"]
         cmd = [sys.executable, *entry, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--log-level", "warning"]
         self.log = self.log_path.open("wb")
@@ -480,7 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also record a py-spy profile of each scenario")
     parser.add_argument("--reset", action="store_true", help="seed a fresh database first")
     parser.add_argument("--inline-sqlite", action="store_true",
-                        help="experiment: run the server with aiosqlite's thread hops removed (bench/inline_sqlite.py)")
+                        help="experiment: run the server with aiosqlite's thread hops removed (bench/experiments.py)")
+    parser.add_argument("--sqlite-cache-kib", type=int,
+                        help="experiment: each SQLite connection's page cache, in KiB (bench/experiments.py)")
     parser.add_argument("--accounts", type=int, default=Plan.accounts)
     parser.add_argument("--statuses", type=int, default=Plan.statuses)
     parser.add_argument("--bench-accounts", type=int, default=Plan.bench_accounts)
@@ -495,7 +497,12 @@ def main(argv: list[str] | None = None) -> int:
     seeded = asyncio.run(ensure_seeded(settings, plan_from_args(args), reset=args.reset))
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    server = Server(seeded, RESULTS_DIR / f"server-{args.db}-{stamp}.log", inline_sqlite=args.inline_sqlite)
+    experiments: dict[str, str] = {}
+    if args.inline_sqlite:
+        experiments["STEWARD_BENCH_INLINE_SQLITE"] = "1"
+    if args.sqlite_cache_kib is not None:
+        experiments["STEWARD_BENCH_SQLITE_CACHE_KIB"] = str(args.sqlite_cache_kib)
+    server = Server(seeded, RESULTS_DIR / f"server-{args.db}-{stamp}.log", experiments=experiments)
     say(f"starting steward serve on {server.url} ({args.db})")
     server.start()
     results: list[dict[str, Any]] = []
@@ -515,11 +522,11 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "db": args.db,
         "database": "sqlite" if settings.is_sqlite else "postgresql", "machine": machine(),
         "load_generator": "wrk" if use_wrk else "bench/loadgen.py", "wrk_threads": args.threads,
-        "inline_sqlite_experiment": args.inline_sqlite,
+        "experiments": experiments,
         "seed": plan_from_args(args).marker(), "results": results,
         "profiles": {k: {kk: vv for kk, vv in v.items() if kk != "summary"} for k, v in profiles.items()},
     }
-    out = RESULTS_DIR / f"{stamp}-{args.db}{'-inline' if args.inline_sqlite else ''}.json"
+    out = RESULTS_DIR / f"{stamp}-{args.db}{'-experiment' if experiments else ''}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print_table(args.db, results)
     say(f"results written to {out}")
