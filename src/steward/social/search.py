@@ -1,9 +1,12 @@
 """Search: accounts by handle or display-name prefix, hashtags by prefix, and
-statuses by their words; plus hashtags (lookup, usage history, following,
-featuring on a profile) and resolving this server's own account/status URLs.
+statuses by their words and Mastodon's search operators; plus hashtags
+(lookup, usage history, following, featuring on a profile) and resolving this
+server's own account/status URLs.
 
 Statuses are matched with PostgreSQL full-text search (`simple` configuration,
 whole words) or, on SQLite, a case-insensitive substring match per word (LIKE).
+Neither has an index yet (a GIN expression index / an FTS5 table would need
+hand-written migration steps), so a search scans the tenant's statuses.
 Which statuses are searchable follows Mastodon 4.x: public posts of accounts
 that opted into indexing, and any post the viewer wrote, was mentioned in,
 favourited or bookmarked (still subject to who may see it). Remote servers are
