@@ -125,3 +125,23 @@ async def test_form_encoded_poll_and_media(world: World) -> None:
     assert s["media_attachments"][0]["id"] == media and s["sensitive"] is True and s["visibility"] == "unlisted"
     r = await world.local_bob.post(f"/api/v1/polls/{s['poll']['id']}/votes", data={"choices[]": ["0", "2"]})
     assert r.status_code == 200 and r.json()["own_votes"] == [0, 2]
+
+
+async def test_voters_are_notified_when_a_poll_ends(world: World) -> None:
+    from steward.db.tables import jobs
+
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    s = await post(alice, "Q", poll={"options": ["x", "y"], "expires_in": 300})
+    await bob.post(f"/api/v1/polls/{s['poll']['id']}/votes", json={"choices": [1]})
+    await world.run_jobs()
+    assert (await bob.get("/api/v1/notifications", params={"types[]": "poll"})).json() == []
+    async with world.c.db.write() as conn:
+        await conn.execute(update(polls).where(polls.c.tenant_id == world.a.id, polls.c.id == int(s["poll"]["id"]))
+                           .values(expires_at=utcnow() - timedelta(seconds=1)))
+        await conn.execute(update(jobs).where(jobs.c.kind == "poll.ended", jobs.c.tenant_id == world.a.id)
+                           .values(run_at=utcnow()))
+    await world.run_jobs()
+    notes = (await bob.get("/api/v1/notifications", params={"types[]": "poll"})).json()
+    assert [(n["type"], n["status"]["id"]) for n in notes] == [("poll", s["id"])]
+    assert notes[0]["status"]["poll"]["expired"] is True
+    assert (await ann.get("/api/v1/notifications", params={"types[]": "poll"})).json() == []

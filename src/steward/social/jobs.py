@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(c: Container) -> None:
-    from steward.social import fanout, media_av, scheduled_statuses
+    from steward.social import fanout, media_av, polls, scheduled_statuses
     from steward.social.notifications import handle_notify_job
 
     def bind(handler: Any) -> Any:
@@ -23,4 +23,5 @@ def register(c: Container) -> None:
     c.jobs.register("status.edited", bind(fanout.edited))
     c.jobs.register("notify", bind(handle_notify_job))
     c.jobs.register("status.publish_scheduled", bind(scheduled_statuses.publish))
+    c.jobs.register("poll.ended", bind(polls.notify_ended))
     c.jobs.register("media.process", bind(media_av.process_media_job))

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from steward.core.clock import utcnow
+from steward.core.clock import aware, utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
-from steward.db.tables import poll_votes, polls
+from steward.db.tables import accounts, poll_votes, polls, statuses
+from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Poll, Status, Tenant, from_row
 from steward.social.status_visibility import get_visible
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 MIN_EXPIRY = 300
 MAX_EXPIRY = 31 * 24 * 3600
 MAX_OPTION_CHARS = 50
+ENDED_JOB = "poll.ended"
 
 
 @dataclass
@@ -67,7 +69,35 @@ async def insert_poll(conn: AsyncConnection, tenant_id: int, account_id: int, st
         tallies=[0] * len(draft.options), multiple=draft.multiple, hide_totals=draft.hide_totals,
         votes_count=0, voters_count=0, expires_at=now + timedelta(seconds=draft.expires_in), created_at=now,
     ))
+    await enqueue(conn, ENDED_JOB, {"tenant_id": tenant_id, "poll_id": poll_id}, tenant_id=tenant_id,
+                  delay=draft.expires_in)
     return poll_id
+
+
+async def notify_ended(c: Container, payload: dict[str, Any]) -> None:
+    """The job run when a poll ends: a `poll` notification to each local voter
+    (and to the author, which the notifier leaves out as self-notification)."""
+    tenant_id, poll_id = int(payload["tenant_id"]), int(payload["poll_id"])
+    async with c.db.write() as conn:
+        row = (await conn.execute(select(polls.c.expires_at, polls.c.account_id, polls.c.status_id).where(
+            polls.c.tenant_id == tenant_id, polls.c.id == poll_id))).first()
+        ends = aware(row.expires_at) if row is not None else None
+        if row is None or ends is None or ends > utcnow() + timedelta(seconds=1):
+            return
+        current = (await conn.execute(select(statuses.c.id).where(
+            statuses.c.tenant_id == tenant_id, statuses.c.id == row.status_id, statuses.c.poll_id == poll_id,
+            statuses.c.deleted_at.is_(None)))).first()
+        if current is None:
+            return  # deleted, or the poll was replaced by an edit
+        voters = (await conn.execute(select(poll_votes.c.account_id).distinct().join(
+            accounts, (accounts.c.tenant_id == poll_votes.c.tenant_id) & (accounts.c.id == poll_votes.c.account_id)
+        ).where(poll_votes.c.tenant_id == tenant_id, poll_votes.c.poll_id == poll_id, accounts.c.domain == "")
+        )).all()
+        for account_id in sorted({row.account_id, *(v.account_id for v in voters)}):
+            await enqueue(conn, "notify", {"tenant_id": tenant_id, "account_id": account_id,
+                                           "from_account_id": row.account_id, "type": "poll",
+                                           "status_id": row.status_id}, tenant_id=tenant_id)
+    c.jobs.wake()
 
 
 async def get_poll(conn: AsyncConnection, tenant_id: int, viewer_id: int | None, poll_id: int) -> tuple[Poll, Status]:
