@@ -83,11 +83,10 @@ async def test_transparent_png_and_gif_and_webp(world: World) -> None:
     r = await upload(world.local_alice, png_bytes(), "t.png", "image/png")
     assert r.status_code == 200, r.text
     assert r.json()["url"].endswith(".png") and r.json()["preview_url"].endswith(".webp")
-    frames = [Image.new("P", (20, 20), i) for i in (1, 2)]
     out = io.BytesIO()
-    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
-    r = await upload(world.local_alice, out.getvalue(), "a.gif", "image/gif")
-    assert r.status_code == 200 and r.json()["type"] == "image"
+    Image.new("P", (20, 20), 3).save(out, "GIF")
+    r = await upload(world.local_alice, out.getvalue(), "still.gif", "image/gif")
+    assert r.status_code == 200 and r.json()["type"] == "image" and r.json()["url"].endswith(".jpg")
     out = io.BytesIO()
     Image.new("RGB", (30, 30), (5, 5, 5)).save(out, "WEBP")
     r = await upload(world.local_alice, out.getvalue(), "a.webp", "image/webp")
@@ -449,3 +448,33 @@ async def test_thumbnail_helpers_for_status_edits(world: World) -> None:
     assert changes["preview_path"].startswith(f"{world.a.id}/media/42/small-") and changes["blurhash"]
     with pytest.raises(ApiError):
         await store_thumbnail(world.c, world.a.id, media, b"not an image")
+
+
+def animated_gif(size: tuple[int, int] = (51, 37), durations: tuple[int, ...] = (100, 200, 0, 100)) -> bytes:
+    frames = [Image.new("RGB", size, (i * 50, 10, 200 - i * 40)) for i in range(len(durations))]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=list(durations), loop=0)
+    return out.getvalue()
+
+
+async def test_animated_gif_becomes_gifv(world: World) -> None:
+    r = await upload(world.local_alice, animated_gif(), "a.gif", "image/gif", description="spinning")
+    assert r.status_code == 202, r.text
+    assert r.json()["type"] == "gifv" and r.json()["url"] is None
+    await world.run_jobs()
+    media = (await world.local_alice.get(f"/api/v1/media/{r.json()['id']}")).json()
+    assert_matches("MediaAttachment", media)
+    assert media["type"] == "gifv" and media["url"].endswith(".mp4") and media["description"] == "spinning"
+    # Odd sides are trimmed to even ones for H.264; a 0 ms frame plays for 100 ms.
+    assert media["meta"]["original"]["width"] == 50 and media["meta"]["original"]["height"] == 36
+    assert media["meta"]["original"]["duration"] == 0.5
+    assert media["meta"]["small"]["width"] == 50 and media["blurhash"]
+    video = await world.anon_a.get(media["url"].split(world.a.web_domain, 1)[1])
+    assert video.headers["content-type"] == "video/mp4"
+    import av
+
+    with av.open(io.BytesIO(video.content)) as container:
+        assert container.streams.video[0].codec_context.name == "h264" and not container.streams.audio
+    # API v1 converts it at once.
+    r = await upload(world.local_alice, animated_gif(), "a.gif", "image/gif", path="/api/v1/media")
+    assert r.status_code == 200 and r.json()["type"] == "gifv" and r.json()["url"].endswith(".mp4")

@@ -257,6 +257,13 @@ async def create_media(c: Container, tenant: Tenant, me: Account, upload: Upload
     data = await read_upload(upload)
     thumb = await read_upload(thumbnail) if thumbnail is not None else None
     processed = await asyncio.to_thread(process_image, data, thumb)
+    from steward.social import media_av
+
+    if await asyncio.to_thread(media_av.is_animated_gif, data):
+        # It passed the image checks above; as a video it loops like the GIF did.
+        return await media_av.create_av_media(c, tenant, me, data, description=description,
+                                              focus=focus_point or {"x": 0.0, "y": 0.0}, thumbnail=thumbnail,
+                                              asynchronous=asynchronous)
     media_id = new_id()
     original_key = f"{tenant.id}/media/{media_id}/original.{processed.original.ext}"
     preview_key = f"{tenant.id}/media/{media_id}/small.{processed.preview.ext}"
