@@ -2,9 +2,8 @@
 keep a bounded original and a small preview, compute a blurhash, and record the
 attachment. Profile avatars and headers go through the same checks.
 
-Only still images are accepted (JPEG, PNG, GIF's first frame, WebP, AVIF when
-Pillow has it); video and audio are refused with an honest 422 until a
-transcoder is wired in."""
+Images: JPEG, PNG, GIF, WebP, and AVIF when Pillow has it. Animated GIFs, video
+and audio go on to `media_av` (a job finishes them when uploaded through API v2)."""
 
 from __future__ import annotations
 

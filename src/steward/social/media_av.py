@@ -4,7 +4,8 @@ drops the uploader's container and stream metadata (camera, location, software)
 without re-encoding. A video's first frame becomes its preview.
 
 Only codecs browsers play are accepted, so nothing needs transcoding: H.264,
-HEVC, VP8, VP9 and AV1 video; AAC, MP3, Opus, Vorbis and FLAC audio."""
+HEVC, VP8, VP9 and AV1 video; AAC, MP3, Opus, Vorbis and FLAC audio. Animated
+GIFs are the one thing encoded: into silent H.264 MP4 ("gifv")."""
 
 from __future__ import annotations
 
