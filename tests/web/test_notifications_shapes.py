@@ -13,6 +13,8 @@ async def test_entities_match_mastodon(world: World) -> None:
     await follow(world, ann, alice)
     own = await post(world, alice, "mine #shapes")
     await post(world, bob, "hey @alice", visibility="private")
+    carl = await world.person(world.a, "carl")
+    await favourite(world, carl, own)
     await favourite(world, bob, own)
     await favourite(world, ann, own)
     await reblog(world, bob, own)
@@ -29,6 +31,14 @@ async def test_entities_match_mastodon(world: World) -> None:
     assert_matches("Notification", notes, many=True)
     grouped = (await alice.get("/api/v2/notifications")).json()
     assert_matches("GroupedNotificationsResults", grouped)
+    partial = (await alice.get("/api/v2/notifications", params={"expand_accounts": "partial_avatars"})).json()
+    assert_matches("GroupedNotificationsResults", partial)
+    full_ids = {a["id"] for a in partial["accounts"]}
+    partial_ids = {a["id"] for a in partial["partial_accounts"]}
+    assert full_ids.isdisjoint(partial_ids) and carl.account_id in partial_ids
+    assert full_ids | partial_ids == {a for g in partial["notification_groups"] for a in g["sample_account_ids"]}
+    assert all(g["sample_account_ids"][0] in full_ids for g in partial["notification_groups"])
+    assert (await alice.get("/api/v2/notifications", params={"expand_accounts": "some"})).status_code == 422
     assert_matches("NotificationPolicy", (await alice.get("/api/v2/notifications/policy")).json())
     assert_matches("V1NotificationPolicy", (await alice.get("/api/v1/notifications/policy")).json())
 

@@ -111,8 +111,12 @@ async def unread_count(ctx: Ctx) -> Any:
 
 # -- grouped (v2) ------------------------------------------------------------------------------
 
+PARTIAL_ACCOUNT_KEYS = ("id", "acct", "locked", "bot", "url", "avatar", "avatar_static")
+
+
 def _grouped_body(items: list[Notification], account_api: dict[int, dict[str, Any]],
-                  status_api: dict[int, dict[str, Any]], grouped_types: set[str]) -> dict[str, Any]:
+                  status_api: dict[int, dict[str, Any]], grouped_types: set[str],
+                  partial: bool = False) -> dict[str, Any]:
     """Mastodon's GroupedNotificationsResults for a page of notifications (newest first)."""
     groups: dict[str, dict[str, Any]] = {}
     for n in items:
@@ -131,10 +135,20 @@ def _grouped_body(items: list[Notification], account_api: dict[int, dict[str, An
         group["page_min_id"] = str(n.id)
         if str(n.from_account_id) not in group["sample_account_ids"] and len(group["sample_account_ids"]) < 8:
             group["sample_account_ids"].append(str(n.from_account_id))
-    used_accounts = dict.fromkeys(a for g in groups.values() for a in g["sample_account_ids"])
     used_statuses = dict.fromkeys(g["status_id"] for g in groups.values() if g["status_id"])
+    if not partial:
+        used_accounts = dict.fromkeys(a for g in groups.values() for a in g["sample_account_ids"])
+        return {
+            "accounts": [account_api[int(a)] for a in used_accounts],
+            "statuses": [status_api[int(s)] for s in used_statuses],
+            "notification_groups": list(groups.values()),
+        }
+    # expand_accounts=partial_avatars: the newest account of each group in full, the others stripped down.
+    full = dict.fromkeys(g["sample_account_ids"][0] for g in groups.values() if g["sample_account_ids"])
+    rest = dict.fromkeys(a for g in groups.values() for a in g["sample_account_ids"][1:] if a not in full)
     return {
-        "accounts": [account_api[int(a)] for a in used_accounts],
+        "accounts": [account_api[int(a)] for a in full],
+        "partial_accounts": [{k: account_api[int(a)][k] for k in PARTIAL_ACCOUNT_KEYS} for a in rest],
         "statuses": [status_api[int(s)] for s in used_statuses],
         "notification_groups": list(groups.values()),
     }
@@ -175,11 +189,14 @@ async def grouped(ctx: Ctx) -> Any:
     types, exclude, from_id = _filters(ctx)
     grouped_types = set(svc.check_types(ctx.params.str_list("grouped_types", max_items=20), "grouped_types")
                         or svc.GROUPABLE) & svc.GROUPABLE
+    expand = ctx.params.str("expand_accounts", "full", max_len=32)
+    if expand not in {"full", "partial_avatars"}:
+        raise ApiError(422, "Validation failed: expand_accounts must be full or partial_avatars")
     page = page_params(ctx.params, default=40, maximum=80)
     async with ctx.c.db.read() as conn:
         items = await _group_page(conn, ctx, page, types, exclude, from_id, grouped_types)
         account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
-    body = _grouped_body(items, account_api, status_api, grouped_types)
+    body = _grouped_body(items, account_api, status_api, grouped_types, partial=expand == "partial_avatars")
     ids = [n.id for n in items]
     headers = link_header(ctx.request, ids[-1], ids[0]) if ids else {}
     return json(body, headers=headers)
