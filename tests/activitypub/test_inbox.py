@@ -173,3 +173,25 @@ async def test_delivery_retries_on_server_errors_only(world: World, monkeypatch:
     monkeypatch.setattr(world.c, "transport", transport)
     await deliver_job(world.c, {**payload, "account_id": None})
     assert transport.sent[0].key_id == f"http://{world.a.web_domain}/actor#main-key"
+
+
+async def test_private_status_to_signed_follower_only(world: World, fake: FakeTransport) -> None:
+    secret = (await world.local_alice.post("/api/v1/statuses", data={"status": "followers only",
+                                                                     "visibility": "private"})).json()
+    path = f"/users/alice/statuses/{secret['id']}"
+    url = f"http://{world.a.web_domain}{path}"
+    as2 = {"Accept": "application/activity+json"}
+
+    def signed() -> dict[str, str]:
+        return {**as2, **sign_request("GET", url, KEY_ID, remote_keys()[0])}
+
+    assert (await world.anon_a.get(path, headers=as2)).status_code == 404
+    assert (await world.anon_a.get(path, headers=signed())).status_code == 404  # not a follower yet
+    assert (await deliver(world, "/users/alice/inbox", follow(world))).status_code == 202
+    await world.run_jobs()
+    r = await world.anon_a.get(path, headers=signed())
+    assert r.status_code == 200 and r.json()["to"] == [f"http://{world.a.web_domain}/users/alice/followers"]
+    assert (await world.anon_a.get(path)).status_code == 404  # the HTML page stays public-only
+    other, _ = generate_key_pair()
+    forged = {**as2, **sign_request("GET", url, KEY_ID, other)}
+    assert (await world.anon_a.get(path, headers=forged)).status_code == 401

@@ -11,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.activitypub.convert import NoteParts, as2_time
-from steward.db.tables import accounts, custom_emojis, media_attachments, mentions, status_tags, statuses, tags
+from steward.db.tables import (
+    accounts,
+    custom_emojis,
+    follows,
+    media_attachments,
+    mentions,
+    status_tags,
+    statuses,
+    tags,
+)
 from steward.model.entities import Account, MediaAttachment, Status, Tenant, from_row
 
 _SHORTCODE = re.compile(r":([a-zA-Z0-9_]{2,}):")
@@ -90,3 +99,32 @@ async def published_status(conn: AsyncConnection, tenant_id: int, account_id: in
         statuses.c.tenant_id == tenant_id, statuses.c.id == status_id, statuses.c.account_id == account_id,
         statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(PUBLISHED)))).first()
     return from_row(Status, row) if row else None
+
+
+async def status_for_reader(conn: AsyncConnection, tenant_id: int, account_id: int, status_id: int,
+                            reader_uri: str | None) -> Status | None:
+    """A status of this account as a remote reader may see it: public and
+    unlisted to anyone; followers-only to a verified follower; direct to a
+    verified mentioned actor. None otherwise (answered as not found)."""
+    row = (await conn.execute(select(statuses).where(
+        statuses.c.tenant_id == tenant_id, statuses.c.id == status_id, statuses.c.account_id == account_id,
+        statuses.c.deleted_at.is_(None)))).first()
+    if row is None:
+        return None
+    status = from_row(Status, row)
+    if status.visibility in PUBLISHED:
+        return status
+    if reader_uri is None:
+        return None
+    reader = (await conn.execute(select(accounts.c.id).where(
+        accounts.c.tenant_id == tenant_id, accounts.c.uri == reader_uri, accounts.c.domain != ""))).scalar()
+    if reader is None:
+        return None
+    if status.visibility == "private":
+        allowed = await conn.execute(select(follows.c.id).where(
+            follows.c.tenant_id == tenant_id, follows.c.account_id == reader,
+            follows.c.target_account_id == account_id))
+    else:
+        allowed = await conn.execute(select(mentions.c.id).where(
+            mentions.c.tenant_id == tenant_id, mentions.c.status_id == status_id, mentions.c.account_id == reader))
+    return status if allowed.first() is not None else None

@@ -56,15 +56,23 @@ def signed_request(request: Request, base_url: str, body: bytes = b"") -> Signed
     return SignedRequest(request.method, url, {k.lower(): v for k, v in request.headers.items()}, body)
 
 
-async def check_authorized_fetch(ctx: Ctx) -> Verified | None:
-    """With the tenant's `authorized_fetch` on, AS2 reads need a valid signature
-    (401 otherwise); the verified signer is returned. Off: None."""
-    if not ctx.tenant.settings.get("authorized_fetch"):
-        return None
+async def signed_reader(ctx: Ctx) -> Verified | None:
+    """The verified signer of a GET, or None when it is unsigned (401 when the
+    tenant's `authorized_fetch` is on). A signature that does not hold is 401."""
     req = signed_request(ctx.request, ctx.base_url)
     if "signature" not in req.headers and "signature-input" not in req.headers:
-        raise ApiError(401, "Request not signed")
+        if ctx.tenant.settings.get("authorized_fetch"):
+            raise ApiError(401, "Request not signed")
+        return None
     try:
         return await verify_request(req, RemoteKeys(ctx.c, ctx.tenant))
     except SignatureError as exc:
         raise ApiError(401, f"Verification failed: {exc}") from exc
+
+
+async def check_authorized_fetch(ctx: Ctx) -> Verified | None:
+    """With the tenant's `authorized_fetch` on, AS2 reads need a valid signature
+    (401 otherwise); the verified signer is returned. Off: None, unchecked."""
+    if not ctx.tenant.settings.get("authorized_fetch"):
+        return None
+    return await signed_reader(ctx)

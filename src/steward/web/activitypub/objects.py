@@ -1,6 +1,8 @@
 """Statuses as AS2 objects (Note, its Create, a boost's Announce, its replies)
-or as an HTML page. Only public and unlisted statuses are served; the others
-answer 404 as if they did not exist."""
+or as an HTML page. Public and unlisted statuses are served to anyone;
+followers-only ones as AS2 to a signed fetch by a follower, direct ones to a
+signed fetch by a mentioned actor. The others answer 404 as if they did not
+exist."""
 
 from __future__ import annotations
 
@@ -15,21 +17,27 @@ from steward.activitypub.convert import NoteParts
 from steward.core.errors import ApiError
 from steward.core.text import strip_tags
 from steward.db.tables import accounts, statuses
-from steward.federation.objects import PUBLISHED, load_note_parts, published_status
+from steward.federation.objects import PUBLISHED, load_note_parts, published_status, status_for_reader
 from steward.model.entities import Account, Status
-from steward.web.activitypub.common import as2, check_authorized_fetch, local_account, wants_as2
+from steward.web.activitypub.common import as2, local_account, signed_reader, wants_as2
 from steward.web.base import Ctx, endpoint
 from steward.web.templating import render
 
 REPLIES_PAGE = 40
 
 
-async def _status(ctx: Ctx) -> tuple[Account, Status]:
+async def _status(ctx: Ctx, *, as2_read: bool) -> tuple[Account, Status]:
+    """The status the path names; an AS2 read may be signed (and must be under
+    authorized fetch), and its signer may then see more."""
     account = await local_account(ctx)
     if account.suspended_at is not None:
         raise ApiError(404, "Record not found")
+    reader = await signed_reader(ctx) if as2_read else None
     async with ctx.c.db.read() as conn:
-        status = await published_status(conn, ctx.tenant.id, account.id, ctx.path_id())
+        if reader is None:
+            status = await published_status(conn, ctx.tenant.id, account.id, ctx.path_id())
+        else:
+            status = await status_for_reader(conn, ctx.tenant.id, account.id, ctx.path_id(), reader.owner)
     if status is None:
         raise ApiError(404, "Record not found")
     return account, status
@@ -49,11 +57,11 @@ async def _note(ctx: Ctx, status: Status) -> dict[str, Any]:
 
 @endpoint(auth="none")
 async def status_object(ctx: Ctx) -> Any:
-    account, status = await _status(ctx)
+    as2_read = wants_as2(ctx.request)
+    account, status = await _status(ctx, as2_read=as2_read)
     if status.reblog_of_id is not None:
         raise ApiError(404, "Record not found")
-    if wants_as2(ctx.request):
-        await check_authorized_fetch(ctx)
+    if as2_read:
         return as2(convert.with_context(await _note(ctx, status)))
     note = await _note(ctx, status)
     body = render("activitypub/status.html", tenant=ctx.tenant, author=account, status=status,
@@ -63,8 +71,7 @@ async def status_object(ctx: Ctx) -> Any:
 
 @endpoint(auth="none")
 async def status_activity(ctx: Ctx) -> Any:
-    account, status = await _status(ctx)
-    await check_authorized_fetch(ctx)
+    account, status = await _status(ctx, as2_read=True)
     if status.reblog_of_id is None:
         create = convert.status_to_create(ctx.base_url, ctx.tenant, await _parts(ctx, status))
         return as2(convert.with_context(create), negotiated=False)
@@ -81,8 +88,7 @@ async def status_activity(ctx: Ctx) -> Any:
 
 @endpoint(auth="none")
 async def status_replies(ctx: Ctx) -> Any:
-    _, status = await _status(ctx)
-    await check_authorized_fetch(ctx)
+    _, status = await _status(ctx, as2_read=True)
     uri = f"{status.uri}/replies"
     async with ctx.c.db.read() as conn:
         rows = (await conn.execute(select(statuses.c.uri).where(
