@@ -110,6 +110,8 @@ async def test_grouped_notifications(world: World) -> None:
     assert fav["status_id"] == str(own) and fav["group_key"].startswith("favourite-")
     assert {a["id"] for a in body["accounts"]} == {bob.account_id, ann.account_id}
     assert str(own) in {s["id"] for s in body["statuses"]}
+    assert (await alice.get("/api/v1/notifications/unread_count")).json() == {"count": 3}
+    assert (await alice.get("/api/v2/notifications/unread_count")).json() == {"count": 2}
     r = await alice.get(f"/api/v2/notifications/{fav['group_key']}")
     assert r.status_code == 200, r.text
     assert r.json()["notification_groups"][0]["notifications_count"] == 2

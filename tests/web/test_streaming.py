@@ -131,6 +131,11 @@ async def test_websocket_bad_input(world: World, port: int) -> None:
         assert (await _next(ws))["status"] == 400
         await ws.send(orjson.dumps({"type": "subscribe", "stream": ["user"]}).decode())
         assert (await _next(ws))["status"] == 400
+        from steward.web.mastodon.streaming import MAX_SUBSCRIPTIONS
+        for i in range(MAX_SUBSCRIPTIONS):
+            await ws.send(orjson.dumps({"type": "subscribe", "stream": "hashtag", "tag": f"t{i}"}).decode())
+        await ws.send(orjson.dumps({"type": "subscribe", "stream": "hashtag", "tag": "onemore"}).decode())
+        assert (await _next(ws))["status"] == 429
 
 
 async def test_websocket_tenant_isolation(world: World, port: int) -> None:

@@ -317,8 +317,9 @@ async def clear(conn: AsyncConnection, tid: int, account_id: int) -> None:
 
 
 async def unread_count(conn: AsyncConnection, tid: int, account_id: int, *, types: list[str],
-                       exclude_types: list[str], limit: int) -> int:
-    """Notifications newer than the viewer's notifications marker (capped at `limit`)."""
+                       exclude_types: list[str], limit: int, grouped: bool = False) -> int:
+    """Notifications (or, `grouped`, notification groups) newer than the viewer's
+    notifications marker, capped at `limit`."""
     last_read = (await conn.execute(select(markers.c.last_read_id).where(
         markers.c.tenant_id == tid, markers.c.account_id == account_id,
         markers.c.timeline == "notifications"))).scalar()
@@ -329,6 +330,8 @@ async def unread_count(conn: AsyncConnection, tid: int, account_id: int, *, type
         query = query.where(notifications.c.type.in_(types))
     if exclude_types:
         query = query.where(notifications.c.type.not_in(exclude_types))
+    if grouped:
+        query = query.with_only_columns(notifications.c.group_key).distinct()
     sub = query.limit(limit).subquery()
     return int((await conn.execute(select(func.count()).select_from(sub))).scalar() or 0)
 

@@ -105,7 +105,7 @@ async def unread_count(ctx: Ctx) -> Any:
     limit = ctx.params.int("limit", 100, lo=1, hi=1000, clamp=True) or 100
     async with ctx.c.db.read() as conn:
         count = await svc.unread_count(conn, ctx.tenant.id, ctx.me.id, types=types, exclude_types=exclude,
-                                       limit=limit)
+                                       limit=limit, grouped=ctx.request.url.path.startswith("/api/v2/"))
     return {"count": count}
 
 

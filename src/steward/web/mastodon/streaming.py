@@ -39,6 +39,7 @@ PUBLIC_STREAMS = {"public", "public:media", "public:local", "public:local:media"
 USER_STREAMS = {"user", "user:notification", "direct", "list"}
 STREAMS = PUBLIC_STREAMS | USER_STREAMS | {"hashtag", "hashtag:local"}
 ANON_RENDER = "_anonymous_rendering"
+MAX_SUBSCRIPTIONS = 100
 
 
 @dataclass(slots=True)
@@ -308,6 +309,10 @@ async def _ws_reader(ws: WebSocket, conn: Connection) -> None:
             await ws.send_text(orjson.dumps({"error": err.message, "status": err.status}).decode())
             continue
         if message["type"] == "subscribe":
+            if sum(len(v) for v in conn.subs.values()) >= MAX_SUBSCRIPTIONS:
+                await ws.send_text(orjson.dumps({"error": f"At most {MAX_SUBSCRIPTIONS} streams per connection",
+                                                 "status": 429}).decode())
+                continue
             conn.add(sub)
         else:
             conn.remove(sub)
