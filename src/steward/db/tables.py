@@ -448,6 +448,8 @@ lists = _tenant_pk(
     Column("replies_policy", String(16), nullable=False, default="list"),
     Column("exclusive", Boolean, nullable=False, default=False),
     Column("created_at", TS, nullable=False),
+    # An owner's lists: the home timeline's exclusive-list check and the lists API.
+    extra=(Index("ix_lists_account", "tenant_id", "account_id"),),
 )
 
 list_accounts = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:35:39.063825
+Create Date: 2026-11-29 21:52:37.055622
 """
 
 from __future__ import annotations
@@ -450,6 +450,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_lists")),
     )
+    with op.batch_alter_table("lists", schema=None) as batch_op:
+        batch_op.create_index("ix_lists_account", ["tenant_id", "account_id"], unique=False)
+
     op.create_table(
         "markers",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
@@ -919,6 +922,9 @@ def downgrade() -> None:
 
     op.drop_table("media_attachments")
     op.drop_table("markers")
+    with op.batch_alter_table("lists", schema=None) as batch_op:
+        batch_op.drop_index("ix_lists_account")
+
     op.drop_table("lists")
     op.drop_table("list_accounts")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
