@@ -160,3 +160,25 @@ async def test_tenant_isolation(world: World) -> None:
     assert (await on_a.get("/api/v1/admin/accounts")).status_code == 401
     assert (await on_a.post(f"/api/v1/admin/accounts/{alice}/action", data={"type": "suspend"})).status_code == 401
     assert (await world.admin_ann.get(f"/api/v1/admin/accounts/{alice}")).json()["suspended"] is False
+
+
+async def test_strikes_render_as_account_warnings(world: World) -> None:
+    from steward.moderation.admin_accounts import strikes_of
+    from steward.social.accounts import get_account
+    from steward.web.admin_api.common import warning_to_api
+
+    status = (await world.local_alice.post("/api/v1/statuses", data={"status": "meh"})).json()
+    report = (await world.local_bob.post("/api/v1/reports", data={"account_id": world.local_alice.account_id,
+                                                                   "status_ids[]": status["id"]})).json()
+    await world.admin_ann.post(f"/api/v1/admin/accounts/{world.local_alice.account_id}/action",
+                               data={"type": "none", "text": "Please keep it civil", "report_id": report["id"]})
+    async with world.c.db.read() as conn:
+        strikes = await strikes_of(conn, world.a.id, int(world.local_alice.account_id))
+        target = await get_account(conn, world.a.id, int(world.local_alice.account_id))
+        # Strikes are the tenant's own: b sees none for the same id.
+        assert await strikes_of(conn, world.b.id, int(world.local_alice.account_id)) == []
+    rendered = [warning_to_api(world.c.base_url(world.a), world.a, s, target) for s in strikes]
+    assert_matches("AccountWarning", rendered, many=True)
+    assert rendered[0]["action"] == "none" and rendered[0]["status_ids"] == [status["id"]]
+    # A warning resolves only the report it answers.
+    assert (await world.admin_ann.get(f"/api/v1/admin/reports/{report['id']}")).json()["action_taken"] is True

@@ -288,11 +288,10 @@ async def delete_data(conn: AsyncConnection, tenant_id: int, actor: Account, act
                                                       oauth_tokens.c.user_id == target_user.id))
         await _set_user(conn, tenant_id, target.id, email=f"{target_user.id}@{tenant_id}.deleted.invalid",
                         password_hash=None, disabled=True, sign_up_ip=None, sign_up_reason=None)
-    warning_id = await _strike(conn, tenant_id, actor, target, "delete", "", [], None)
-    await log_action(conn, tenant_id, actor.id, "destroy", "Account", target.id, target.acct(),
-                     warning_id=warning_id)
+    # No strike: the user can no longer sign in to read it (Mastodon records none either).
+    await log_action(conn, tenant_id, actor.id, "destroy", "Account", target.id, target.acct())
     await record_statement(conn, tenant_id, action="delete", target_account_id=target.id,
-                           target_created_at=target.created_at, warning_id=warning_id, report=None,
+                           target_created_at=target.created_at, warning_id=None, report=None,
                            rule_texts=[], status_ids=[])
     return await get_with_user(conn, tenant_id, target.id)
 

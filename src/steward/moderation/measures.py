@@ -363,10 +363,10 @@ async def retention(conn: AsyncConnection, tenant_id: int, span: Span, frequency
         posted = (await conn.execute(select(statuses.c.account_id, statuses.c.created_at).where(
             statuses.c.tenant_id == tenant_id, full.id_range(statuses.c.id),
             statuses.c.account_id.in_(list(members))))).all()
-        for row in posted:
-            at = bucket(row.created_at)
+        for post in posted:
+            at = bucket(post.created_at)
             if at is not None:
-                active.setdefault(at, set()).add(row.account_id)
+                active.setdefault(at, set()).add(post.account_id)
     out = []
     for start in starts:
         group = cohort.get(start, set())

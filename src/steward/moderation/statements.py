@@ -94,7 +94,8 @@ async def record_statement(conn: AsyncConnection, tenant_id: int, *, action: str
 
 
 def _date(value: datetime | None, floor: str) -> str:
-    text = aware(value).date().isoformat() if value else floor
+    moment = aware(value)
+    text = moment.date().isoformat() if moment else floor
     return max(text, floor)
 
 

@@ -9,8 +9,8 @@ from starlette.routing import Route
 from steward.core.errors import ApiError
 from steward.moderation import admin_accounts as svc
 from steward.moderation.roles import Permission
-from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.admin_api.common import admin_account_to_api, require_permission
+from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.params import Params
 
 READ = "admin:read:accounts"

@@ -47,6 +47,16 @@ def admin_account_to_api(base: str, tenant: Tenant, account: Account, user: User
     }
 
 
+def warning_to_api(base: str, tenant: Tenant, warning: dict[str, Any], target: Account) -> dict[str, Any]:
+    """Mastodon's AccountWarning (a strike), as its user sees it (e.g. in a
+    moderation_warning notification). Steward has no appeals yet."""
+    return {
+        "id": str(warning["id"]), "action": warning["action"], "text": warning["text"],
+        "status_ids": [str(i) for i in warning["status_ids"]] or None, "created_at": iso(warning["created_at"]),
+        "target_account": account_to_api(base, tenant, target), "appeal": None,
+    }
+
+
 async def admin_accounts_by_id(conn: AsyncConnection, ctx: Ctx, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Admin::Account entities for `ids` of this tenant (two queries)."""
     wanted = [i for i in set(ids) if i is not None]

@@ -20,7 +20,7 @@ MAX_KEYS = 20
 
 
 def _keys_and_options(p: Params) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    keys = p.str_list("keys", max_items=MAX_KEYS)
+    keys: list[str] = p.str_list("keys", max_items=MAX_KEYS)
     if not keys:
         raise ApiError(422, "Validation failed: keys can't be blank",
                        {"keys": [{"error": "ERR_BLANK", "description": "can't be blank"}]})

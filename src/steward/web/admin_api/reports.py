@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import Route
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.routing import Route
 
 from steward.core.clock import iso
 from steward.moderation import reports as svc
 from steward.moderation.roles import Permission
-from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.admin_api.common import admin_accounts_by_id, require_permission
+from steward.web.base import Ctx, endpoint, page_params, paged
 from steward.web.mastodon.serialize_statuses import load_statuses, render_statuses
 
 READ = "admin:read:reports"
