@@ -175,6 +175,12 @@ async def test_list_timeline(world: World) -> None:
     assert from_ann in await _home(alice)
     r = await bob.get(f"/api/v1/timelines/list/{list_id}")  # not bob's list
     assert r.status_code == 404 and "error" in r.json()
+    # An exclusive list keeps its members out of the home timeline, not out of the list.
+    assert from_bob in await _home(alice)
+    r = await alice.put(f"/api/v1/lists/{list_id}", json={"title": "friends", "exclusive": True})
+    assert r.status_code == 200, r.text
+    assert from_bob not in await _home(alice) and from_ann in await _home(alice)
+    assert ids((await alice.get(f"/api/v1/timelines/list/{list_id}")).json()) == [from_bob]
 
 
 async def test_bad_input(world: World) -> None:

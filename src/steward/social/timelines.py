@@ -92,7 +92,12 @@ def _home_query(has_max: bool, has_since: bool, has_min: bool) -> Select[Any]:
                                         blocks.c.target_account_id == viewer)),
                     not_(exists().where(mutes.c.tenant_id == tid, mutes.c.account_id == viewer,
                                         mutes.c.target_account_id == h.author_id,
-                                        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now"))))))
+                                        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now")))),
+                    # Members of the viewer's exclusive lists are read in those lists only.
+                    not_(exists().where(lists.c.tenant_id == tid, lists.c.account_id == viewer,
+                                        lists.c.exclusive.is_(True), list_accounts.c.tenant_id == tid,
+                                        list_accounts.c.list_id == lists.c.id,
+                                        list_accounts.c.account_id == h.author_id))))
     if has_max:
         query = query.where(h.status_id < bindparam("max_id"))
     if has_since:
