@@ -182,3 +182,13 @@ async def test_strikes_render_as_account_warnings(world: World) -> None:
     assert rendered[0]["action"] == "none" and rendered[0]["status_ids"] == [status["id"]]
     # A warning resolves only the report it answers.
     assert (await world.admin_ann.get(f"/api/v1/admin/reports/{report['id']}")).json()["action_taken"] is True
+
+
+async def test_pagination(world: World) -> None:
+    first = await world.admin_ann.get("/api/v1/admin/accounts", params={"limit": "2"})
+    assert len(first.json()) == 2 and 'rel="next"' in first.headers["link"]
+    next_max = first.json()[-1]["id"]
+    rest = await world.admin_ann.get("/api/v1/admin/accounts", params={"limit": "2", "max_id": next_max})
+    assert [a["username"] for a in rest.json()] == ["alice"]
+    newer = await world.admin_ann.get("/api/v2/admin/accounts", params={"min_id": rest.json()[0]["id"]})
+    assert [a["id"] for a in newer.json()] == [a["id"] for a in first.json()]
