@@ -292,35 +292,42 @@ async def get_own_media(conn: AsyncConnection, tenant_id: int, account_id: int, 
 
 async def update_media(c: Container, tenant: Tenant, me: Account, media_id: int, *, description: str | None,
                        set_description: bool, focus: str | None, thumbnail: UploadFile | None) -> MediaAttachment:
-    """Like Mastodon, only media not yet attached to a status can be changed here."""
+    """Like Mastodon, only media not yet attached to a status can be changed here
+    (also while a video is still being processed)."""
     _check_description(description)
     focus_point = parse_focus(focus)
     async with c.db.read() as conn:
         media = await get_own_media(conn, tenant.id, me.id, media_id)
     if media.status_id is not None:
         raise not_found()
-    changes: dict[str, Any] = {}
-    meta = dict(media.meta or {})
-    if set_description:
-        changes["description"] = description or None
-    if focus_point is not None:
-        meta["focus"] = focus_point
-        changes["meta"] = meta
-    old_preview = None
-    if thumbnail is not None:
-        old_preview = media.preview_path
-        media.meta = meta
-        changes.update(await store_thumbnail(c, tenant.id, media, await read_upload(thumbnail)))
-    if changes:
-        async with c.db.write() as conn:
-            result = await conn.execute(update(media_attachments).where(
-                media_attachments.c.tenant_id == tenant.id, media_attachments.c.id == media.id,
-                media_attachments.c.account_id == me.id, media_attachments.c.status_id.is_(None)).values(**changes))
-            if result.rowcount == 0:
-                raise not_found()
-            media = await get_own_media(conn, tenant.id, me.id, media.id)
-        if old_preview and old_preview != media.preview_path:
-            await c.media.delete(old_preview)
+    thumb_changes = (await store_thumbnail(c, tenant.id, media, await read_upload(thumbnail))
+                     if thumbnail is not None else {})
+    old_preview = media.preview_path
+    async with c.db.write() as conn:
+        # Read again under a row lock: a processing job may have filled the row meanwhile.
+        current = (await conn.execute(select(media_attachments).where(
+            media_attachments.c.tenant_id == tenant.id, media_attachments.c.id == media_id,
+            media_attachments.c.account_id == me.id, media_attachments.c.status_id.is_(None))
+            .with_for_update())).first()
+        if current is None:
+            raise not_found()
+        meta = dict(current.meta or {})
+        changes: dict[str, Any] = {}
+        if set_description:
+            changes["description"] = description or None
+        if focus_point is not None:
+            meta["focus"] = focus_point
+        if thumb_changes:
+            meta["small"] = thumb_changes["meta"]["small"]
+            changes.update(preview_path=thumb_changes["preview_path"], blurhash=thumb_changes["blurhash"])
+        if meta != (current.meta or {}):
+            changes["meta"] = meta
+        if changes:
+            await conn.execute(update(media_attachments).where(
+                media_attachments.c.tenant_id == tenant.id, media_attachments.c.id == media_id).values(**changes))
+        media = await get_own_media(conn, tenant.id, me.id, media_id)
+    if thumb_changes and old_preview and old_preview != media.preview_path:
+        await c.media.delete(old_preview)
     return media
 
 

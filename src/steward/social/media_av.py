@@ -357,7 +357,8 @@ async def process(c: Container, tenant_id: int, media_id: int) -> MediaAttachmen
     async with c.db.write() as conn:
         # Re-read: the uploader may have set a description, focus or thumbnail meanwhile.
         current = (await conn.execute(select(media_attachments).where(
-            media_attachments.c.tenant_id == tenant_id, media_attachments.c.id == media_id))).first()
+            media_attachments.c.tenant_id == tenant_id, media_attachments.c.id == media_id)
+            .with_for_update())).first()
         if current is None or current.file_path is not None:
             return from_row(MediaAttachment, current) if current is not None else None
         meta = {**(current.meta or {}), **changes.pop("meta_update")}
