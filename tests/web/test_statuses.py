@@ -330,7 +330,25 @@ async def test_edit_media_and_its_description(world: World) -> None:
     assert [m["id"] for m in r.json()["media_attachments"]] == [second]
     r = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "still one pic"})
     assert [m["id"] for m in r.json()["media_attachments"]] == [second]
+    # A new thumbnail, as Mastodon.py sends it (a data: URI).
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 30, 30)).save(png, "PNG")
+    uri = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    before = r.json()["media_attachments"][0]
+    r = await alice.put(f"/api/v1/statuses/{s['id']}", json={
+        "status": "new thumb", "media_attributes": [{"id": second, "thumbnail": uri}]})
+    assert r.status_code == 200, r.text
+    after = r.json()["media_attachments"][0]
+    assert after["preview_url"] != before["preview_url"] and after["meta"]["small"]["width"] == 32
+    assert after["blurhash"]
     for attrs in ([{"id": first, "description": "not on the post"}], [{"description": "no id"}],
-                  [{"id": second, "focus": "left"}], ["nonsense"]):
+                  [{"id": second, "focus": "left"}], ["nonsense"],
+                  [{"id": second, "thumbnail": "data:image/png;base64,bm90IGFuIGltYWdl"}],
+                  [{"id": second, "thumbnail": "https://example.com/x.png"}]):
         r = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "x", "media_attributes": attrs})
         assert r.status_code == 422 and "error" in r.json(), attrs

@@ -3,10 +3,14 @@ parameters and checked the way Mastodon checks it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import UploadFile
 
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError
@@ -39,12 +43,39 @@ class StatusDraft:
     quoted_status_id: int | None = None
     quote_policy: str | None = None
     scheduled_at: datetime | None = None
-    # Edits may change their media's description and focus: (id, description, focus).
-    media_attributes: list[tuple[int, str | None, dict[str, float] | None]] | None = None
+    # Edits may change their media's description, focus and thumbnail.
+    media_attributes: list[MediaEdit] | None = None
 
 
-def _media_attributes(params: Params) -> list[tuple[int, str | None, dict[str, float] | None]]:
-    out: list[tuple[int, str | None, dict[str, float] | None]] = []
+@dataclass
+class MediaEdit:
+    id: int
+    description: str | None = None
+    focus: dict[str, float] | None = None
+    # A new preview image: decoded from a data: URI, or a multipart upload.
+    thumbnail: bytes | UploadFile | None = None
+
+
+MAX_THUMBNAIL_BYTES = 16 * 1024 * 1024
+_DATA_URI = re.compile(r"^data:image/[a-z0-9.+-]+;base64,(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def _thumbnail(value: Any) -> bytes | UploadFile | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, UploadFile):
+        return value
+    match = _DATA_URI.match(value) if isinstance(value, str) else None
+    if match is None or len(match.group(1)) > MAX_THUMBNAIL_BYTES * 4 // 3 + 4:
+        raise ApiError(422, "Validation failed: thumbnail must be an image upload or a base64 data: URI")
+    try:
+        return base64.b64decode(match.group(1), validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, "Validation failed: thumbnail is not valid base64") from None
+
+
+def _media_attributes(params: Params) -> list[MediaEdit]:
+    out: list[MediaEdit] = []
     for item in params.list("media_attributes")[:16]:
         if not isinstance(item, dict):
             raise ApiError(422, "Validation failed: media_attributes must be a list of objects")
@@ -62,7 +93,7 @@ def _media_attributes(params: Params) -> list[tuple[int, str | None, dict[str, f
             if not (-1 <= x <= 1 and -1 <= y <= 1):
                 raise ApiError(422, "Validation failed: focus must be between -1.0 and 1.0")
             focus = {"x": x, "y": y}
-        out.append((media_id, sub.str("description", max_len=1500), focus))
+        out.append(MediaEdit(media_id, sub.str("description", max_len=1500), focus, _thumbnail(item.get("thumbnail"))))
     return out
 
 

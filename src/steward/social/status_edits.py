@@ -3,6 +3,7 @@ first version on the first edit), the edit history and the source."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -14,9 +15,10 @@ from steward.core.ids import new_id
 from steward.db.tables import media_attachments, polls, status_edits, statuses
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant
+from steward.social.media import process_image
 from steward.social.polls import PollDraft, insert_poll
 from steward.social.quotes import effective_policy
-from steward.social.status_drafts import StatusDraft, check_body
+from steward.social.status_drafts import MediaEdit, StatusDraft, check_body
 from steward.social.status_render import render_text, set_status_tags
 from steward.social.status_visibility import get_visible
 from steward.social.statuses import attach_media, load_status, set_mentions, usable_media, with_quote_link
@@ -25,21 +27,49 @@ if TYPE_CHECKING:
     from steward.container import Container
 
 
-async def _describe_media(conn: AsyncConnection, tenant_id: int, account_id: int, media_id: int,
-                          description: str | None, focus: dict[str, float] | None) -> None:
-    row = (await conn.execute(select(media_attachments.c.meta).where(
+async def _new_previews(c: Container, tenant: Tenant, edits: list[MediaEdit]) -> dict[int, dict[str, Any]]:
+    """Process and store the new thumbnails first (outside the transaction):
+    media id -> the column changes that point at them."""
+    from steward.social.media import read_upload
+
+    out: dict[int, dict[str, Any]] = {}
+    for edit in edits:
+        if edit.thumbnail is None:
+            continue
+        data = edit.thumbnail if isinstance(edit.thumbnail, bytes) else await read_upload(edit.thumbnail)
+        processed = await asyncio.to_thread(process_image, data)
+        preview = processed.preview
+        key = f"{tenant.id}/media/{edit.id}/small-{new_id()}.{preview.ext}"
+        await c.media.put(key, preview.data)
+        out[edit.id] = {"preview_path": key, "blurhash": processed.blurhash,
+                        "small": {"width": preview.width, "height": preview.height,
+                                  "size": f"{preview.width}x{preview.height}",
+                                  "aspect": preview.width / preview.height if preview.height else 1}}
+    return out
+
+
+async def _describe_media(conn: AsyncConnection, tenant_id: int, account_id: int, media_id: int, edit: MediaEdit,
+                          preview: dict[str, Any] | None) -> str | None:
+    """Apply one media edit; returns the preview file it replaced, if any."""
+    row = (await conn.execute(select(media_attachments.c.meta, media_attachments.c.preview_path).where(
         media_attachments.c.tenant_id == tenant_id, media_attachments.c.account_id == account_id,
         media_attachments.c.id == media_id))).first()
     if row is None:
         raise ApiError(422, "Validation failed: media_attributes name media that is not on this post")
     changes: dict[str, Any] = {}
-    if description is not None:
-        changes["description"] = description
-    if focus is not None:
-        changes["meta"] = {**(row.meta or {}), "focus": focus}
+    meta = dict(row.meta or {})
+    if edit.description is not None:
+        changes["description"] = edit.description
+    if edit.focus is not None:
+        meta["focus"] = edit.focus
+        changes["meta"] = meta
+    if preview is not None:
+        meta["small"] = preview["small"]
+        changes.update(meta=meta, preview_path=preview["preview_path"], blurhash=preview["blurhash"])
     if changes:
         await conn.execute(update(media_attachments).where(
             media_attachments.c.tenant_id == tenant_id, media_attachments.c.id == media_id).values(**changes))
+    return row.preview_path if preview is not None else None
 
 
 async def _poll_options(conn: AsyncConnection, tenant_id: int, poll_id: int | None) -> list[str] | None:
@@ -67,8 +97,23 @@ async def _snapshot(conn: AsyncConnection, status: Status, at: Any) -> None:
 
 
 async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int, draft: StatusDraft) -> Status:
+    previews = await _new_previews(c, tenant, draft.media_attributes or [])
+    try:
+        status, replaced = await _edit(c, tenant, me, status_id, draft, previews)
+    except BaseException:
+        for preview in previews.values():
+            await c.media.delete(preview["preview_path"])
+        raise
+    for key in replaced:
+        await c.media.delete(key)
+    return status
+
+
+async def _edit(c: Container, tenant: Tenant, me: Account, status_id: int, draft: StatusDraft,
+                previews: dict[int, dict[str, Any]]) -> tuple[Status, list[str]]:
     base = c.base_url(tenant)
     now = utcnow()
+    replaced: list[str] = []
     async with c.db.write() as conn:
         status = await load_status(conn, tenant.id, status_id)
         if status.deleted_at is not None or status.account_id != me.id or status.reblog_of_id is not None:
@@ -92,9 +137,11 @@ async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int,
                     media_attachments.c.tenant_id == tenant.id, media_attachments.c.id.in_(dropped)
                 ).values(status_id=None))
             await attach_media(conn, tenant.id, status.id, media_ids)
-        for media_id, description, focus in draft.media_attributes or []:
-            await _describe_media(conn, tenant.id, me.id, media_id if media_id in media_ids else 0, description,
-                                  focus)
+        for edit in draft.media_attributes or []:
+            old_preview = await _describe_media(conn, tenant.id, me.id, edit.id if edit.id in media_ids else 0,
+                                                edit, previews.get(edit.id))
+            if old_preview:
+                replaced.append(old_preview)
         poll_id = status.poll_id
         if draft.poll is not None:
             old = await _poll_options(conn, tenant.id, status.poll_id)
@@ -118,7 +165,7 @@ async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int,
         await _snapshot(conn, updated, now)
         await enqueue(conn, "status.edited", {"tenant_id": tenant.id, "status_id": status.id}, tenant_id=tenant.id)
     c.jobs.wake()
-    return updated
+    return updated, replaced
 
 
 async def edit_history(conn: AsyncConnection, tenant_id: int, viewer_id: int | None,
