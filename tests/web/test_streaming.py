@@ -305,3 +305,17 @@ async def test_websocket_list_direct_and_edits(world: World, port: int) -> None:
         assert by_stream["direct"]["event"] == "conversation"
         assert conversation["last_status"]["id"] == str(dm) and conversation["unread"] is True
         assert by_stream["list"]["event"] == "update"  # a direct mention reaches alice's feed, and bob is listed
+
+
+async def test_exclusive_list_members_stay_off_the_user_stream(world: World, port: int) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    await follow(world, alice, bob)
+    r = await alice.post("/api/v1/lists", json={"title": "bob only", "exclusive": True})
+    list_id = r.json()["id"]
+    await alice.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [bob.account_id]})
+    async with _ws(port, alice, "stream=user") as user_ws, _ws(port, alice, f"stream=list&list={list_id}") as list_ws:
+        await asyncio.sleep(0.05)
+        sid = await post(world, bob, "only in the list")
+        frame = await _next(list_ws)
+        assert frame["stream"] == ["list", list_id] and orjson.loads(frame["payload"])["id"] == str(sid)
+        await _nothing(user_ws)

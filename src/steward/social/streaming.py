@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import exists, select, text
 
 if TYPE_CHECKING:
     from steward.container import Container
@@ -224,10 +224,15 @@ class StreamingHub:
         targets: list[str] = []
         async with self._db.read() as conn:
             if users:
+                # As in the home timeline, members of a reader's exclusive lists stay in those lists.
+                exclusive = exists().where(
+                    lists.c.tenant_id == tenant_id, lists.c.account_id == home_feed.c.account_id,
+                    lists.c.exclusive.is_(True), list_accounts.c.tenant_id == tenant_id,
+                    list_accounts.c.list_id == lists.c.id, list_accounts.c.account_id == home_feed.c.author_id)
                 rows = await conn.execute(
                     select(home_feed.c.account_id).where(
                         home_feed.c.tenant_id == tenant_id, home_feed.c.status_id == status_id,
-                        home_feed.c.account_id.in_(users)))
+                        home_feed.c.account_id.in_(users), ~exclusive))
                 targets += [f"user:{r.account_id}" for r in rows]
             author = data.get("a")
             if list_ids and author is not None:
