@@ -58,3 +58,21 @@ async def test_notification_request_matches_mastodon(world: World) -> None:
     assert len(requests) == 1
     assert_matches("NotificationRequest", requests, many=True)
     assert_matches("NotificationPolicy", (await alice.get("/api/v2/notifications/policy")).json())
+
+
+async def test_admin_report_notification_carries_the_report(world: World) -> None:
+    from steward.jobs.queue import enqueue
+
+    alice, bob, ann = world.local_alice, world.local_bob, world.admin_ann
+    r = await bob.post("/api/v1/reports", json={"account_id": alice.account_id, "comment": "spam"})
+    assert r.status_code == 200, r.text
+    report_id = int(r.json()["id"])
+    async with world.c.db.write() as conn:
+        await enqueue(conn, "notify", {"tenant_id": world.a.id, "account_id": int(ann.account_id),
+                                       "from_account_id": int(bob.account_id), "type": "admin.report",
+                                       "report_id": report_id}, tenant_id=world.a.id)
+    await world.run_jobs()
+    notes = (await ann.get("/api/v1/notifications", params={"types[]": "admin.report"})).json()
+    assert len(notes) == 1 and notes[0]["report"]["id"] == str(report_id)
+    assert notes[0]["report"]["target_account"]["id"] == alice.account_id
+    assert_matches("Notification", notes, many=True)

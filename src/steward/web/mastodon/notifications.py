@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import Route
 
 from steward.core.clock import iso
 from steward.core.errors import ApiError
 from steward.core.ids import parse_id
+from steward.db.tables import reports
 from steward.model.entities import Notification, Tenant
 from steward.social import notifications as svc
 from steward.social.accounts import get_accounts
 from steward.web.base import Ctx, Page, endpoint, json, link_header, page_params, paged
+from steward.web.mastodon.compat_misc import report_to_api
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.mastodon.serialize_statuses import load_statuses, render_statuses
 from steward.web.mastodon.timelines import apply_filters
@@ -42,18 +45,34 @@ async def render_notifications(c: Container, conn: AsyncConnection, tenant: Tena
                                items: list[Notification]) -> list[dict[str, Any]]:
     """Mastodon Notification entities; one whose account or status is gone is left out."""
     account_api, status_api = await _parts(c, conn, tenant, viewer_id, items)
+    report_api = await _reports(c, conn, tenant, [n.report_id for n in items if n.report_id])
     out = []
     for n in items:
         account = account_api.get(n.from_account_id)
         status = status_api.get(n.status_id) if n.status_id else None
-        if account is None or (n.status_id and status is None):
+        report = report_api.get(n.report_id) if n.report_id else None
+        if account is None or (n.status_id and status is None) or (n.report_id and report is None):
             continue
         data: dict[str, Any] = {"id": str(n.id), "type": n.type, "created_at": iso(n.created_at),
                                 "group_key": n.group_key or f"ungrouped-{n.id}", "account": account}
         if n.status_id:
             data["status"] = status
+        if n.report_id:
+            data["report"] = report
         out.append(data)
     return out
+
+
+async def _reports(c: Container, conn: AsyncConnection, tenant: Tenant, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Report entities for admin.report notifications (batched)."""
+    if not ids:
+        return {}
+    rows = [dict(r._mapping) for r in await conn.execute(
+        select(reports).where(reports.c.tenant_id == tenant.id, reports.c.id.in_(ids)))]
+    targets = await get_accounts(conn, tenant.id, {r["target_account_id"] for r in rows})
+    base = c.base_url(tenant)
+    return {r["id"]: report_to_api(base, tenant, r, targets[r["target_account_id"]])
+            for r in rows if r["target_account_id"] in targets}
 
 
 def _filters(ctx: Ctx) -> tuple[list[str], list[str], int | None]:
