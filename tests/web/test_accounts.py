@@ -161,3 +161,16 @@ async def test_many_accounts(world: World) -> None:
     assert [a["username"] for a in r.json()] == ["bob", "alice"]
     r = await world.anon_a.get("/api/v1/accounts", params={"id[]": ["x"]})
     assert r.status_code == 422
+
+
+async def test_unlocking_accepts_pending_requests(world: World) -> None:
+    alice, bob = world.local_alice, world.local_bob
+    await alice.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+    r = await bob.post(f"/api/v1/accounts/{alice.account_id}/follow")
+    assert r.json()["requested"] is True
+    await alice.patch("/api/v1/accounts/update_credentials", data={"locked": "false"})
+    rel = (await bob.get("/api/v1/accounts/relationships", params={"id[]": alice.account_id})).json()[0]
+    assert rel["following"] is True and rel["requested"] is False
+    assert (await alice.get("/api/v1/follow_requests")).json() == []
+    me = (await alice.get("/api/v1/accounts/verify_credentials")).json()
+    assert me["followers_count"] == 1

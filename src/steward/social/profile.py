@@ -13,6 +13,7 @@ from steward.core.text import render_plain
 from steward.db.tables import accounts, follow_requests, users
 from steward.model.entities import Account, Tenant, User
 from steward.social.accounts import get_account, get_user_for_account
+from steward.social.relationships import authorize_all_requests
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -120,6 +121,9 @@ async def update_profile(c: Container, tenant: Tenant, me: Account, params: Para
             changes["updated_at"] = utcnow()
             await conn.execute(update(accounts).where(accounts.c.tenant_id == tenant.id,
                                                       accounts.c.id == me.id).values(**changes))
+            if changes.get("locked") is False:
+                # Unlocking accepts whoever was waiting, as Mastodon does.
+                await authorize_all_requests(conn, tenant.id, me.id)
         user = await get_user_for_account(conn, tenant.id, me.id)
         if user_settings and user is not None:
             await conn.execute(update(users).where(users.c.tenant_id == tenant.id, users.c.id == user.id)
