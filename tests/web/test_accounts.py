@@ -174,3 +174,18 @@ async def test_unlocking_accepts_pending_requests(world: World) -> None:
     assert (await alice.get("/api/v1/follow_requests")).json() == []
     me = (await alice.get("/api/v1/accounts/verify_credentials")).json()
     assert me["followers_count"] == 1
+
+
+async def test_registration_respects_email_domain_blocks(world: World) -> None:
+    r = await world.admin_ann.post("/api/v1/admin/email_domain_blocks", data={"domain": "spam.example"})
+    assert r.status_code == 200, r.text
+    token = await _app_token(world, world.anon_a)
+    client = world.client(world.a, token)
+    r = await client.post("/api/v1/accounts", data={"username": "spammer", "email": "x@mail.spam.example",
+                                                    "password": "long enough pw", "agreement": "true"})
+    assert r.status_code == 422 and "email" in r.json()["details"]
+    # The block is tenant A's alone.
+    token_b = await _app_token(world, world.anon_b)
+    r = await world.client(world.b, token_b).post("/api/v1/accounts", data={
+        "username": "fine", "email": "x@mail.spam.example", "password": "long enough pw", "agreement": "true"})
+    assert r.status_code == 200

@@ -41,7 +41,7 @@ async def create_local_account(
     conn: AsyncConnection, tenant: Tenant, base_url: str, *, username: str, email: str,
     password: str | None, role: str = "user", approved: bool = True, confirmed: bool = True,
     locale: str = "en", reason: str | None = None, display_name: str = "", allow_reserved: bool = False,
-    password_hash: str | None = None,
+    password_hash: str | None = None, sign_up_ip: str | None = None,
 ) -> tuple[Account, User]:
     """`password_hash` (bcrypt) stands in for `password` when importing users."""
     if not USERNAME_RE.match(username):
@@ -87,7 +87,8 @@ async def create_local_account(
         "tenant_id": tenant.id, "id": new_id(), "account_id": account_id, "email": email,
         "password_hash": password_hash or (hash_password(password) if password else None), "role": role, "locale": locale,
         "approved": approved, "confirmed_at": now if confirmed else None, "disabled": False,
-        "sign_up_reason": reason, "settings": {}, "created_at": now,
+        "sign_up_reason": reason, "sign_up_ip": sign_up_ip[:64] if sign_up_ip else None, "settings": {},
+        "created_at": now,
     }
     await conn.execute(users.insert().values(**user_row))
     return from_row(Account, account_row), from_row(User, user_row)

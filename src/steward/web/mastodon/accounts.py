@@ -7,9 +7,8 @@ from typing import Any
 from starlette.routing import Route
 
 from steward.core.errors import ApiError
-from steward.social import profile
+from steward.social import profile, registration
 from steward.social.accounts import (
-    create_local_account,
     find_by_acct,
     get_account,
     get_accounts,
@@ -23,28 +22,13 @@ from steward.web.mastodon.serialize_accounts import account_to_api, credential_a
 @endpoint("write:accounts", auth="app")
 async def register(ctx: Ctx) -> Any:
     p = ctx.params
-    mode = ctx.tenant.setting("registration_mode", "open")
-    if mode == "closed":
-        raise ApiError(403, "Registrations are closed on this server")
-    if not p.bool("agreement", False):
-        raise ApiError(422, "Validation failed: Agreement must be accepted",
-                       {"agreement": [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]})
-    reason = p.str("reason", max_len=1000)
-    if mode == "approval" and not (reason or "").strip():
-        raise ApiError(422, "Validation failed: Reason can't be blank",
-                       {"reason": [{"error": "ERR_BLANK", "description": "can't be blank"}]})
-    missing = [k for k in ("username", "email", "password") if not p.str(k)]
-    if missing:
-        details = {k: [{"error": "ERR_BLANK", "description": "can't be blank"}] for k in missing}
-        raise ApiError(422, f"Validation failed: {', '.join(m.capitalize() for m in missing)} can't be blank",
-                       details)
-    async with ctx.c.db.write() as conn:
-        _account, user = await create_local_account(
-            conn, ctx.tenant, ctx.base_url, username=p.str("username", max_len=64) or "",
-            email=p.str("email", max_len=320) or "", password=p.str("password", max_len=1000),
-            approved=mode != "approval", confirmed=True, locale=p.str("locale", "en", max_len=16) or "en",
-            reason=reason,
-        )
+    client = ctx.request.client
+    _account, user = await registration.register(
+        ctx.c, ctx.tenant, username=p.str("username", max_len=64), email=p.str("email", max_len=320),
+        password=p.str("password", max_len=1000), agreement=bool(p.bool("agreement", False)),
+        locale=p.str("locale", "en", max_len=16) or "en", reason=p.str("reason", max_len=1000),
+        ip=client.host if client else None,
+    )
     assert ctx.token is not None
     scopes = ctx.token.scopes
     raw, refresh, tok = await OAuthService(ctx.c.db).issue_token(ctx.tenant, ctx.token.app_id, user.id, scopes)
