@@ -85,7 +85,8 @@ async def create_local_account(
     await conn.execute(accounts.insert().values(**account_row))
     user_row: dict[str, Any] = {
         "tenant_id": tenant.id, "id": new_id(), "account_id": account_id, "email": email,
-        "password_hash": password_hash or (hash_password(password) if password else None), "role": role, "locale": locale,
+        "password_hash": password_hash or (hash_password(password) if password else None),
+        "role": role, "locale": locale,
         "approved": approved, "confirmed_at": now if confirmed else None, "disabled": False,
         "sign_up_reason": reason, "sign_up_ip": sign_up_ip[:64] if sign_up_ip else None, "settings": {},
         "created_at": now,
