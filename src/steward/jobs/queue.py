@@ -82,7 +82,7 @@ class JobRunner:
             query = select(jobs).where(ready).order_by(jobs.c.run_at).limit(limit)
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            rows = (await conn.execute(query)).all()
+            rows = list((await conn.execute(query)).all())
             if rows:
                 await conn.execute(
                     update(jobs)

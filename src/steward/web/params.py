@@ -5,7 +5,7 @@ or JSON, merged; Rails-style keys (`media_ids[]`, `poll[options][]`,
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
 from starlette.datastructures import UploadFile
@@ -64,18 +64,27 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+# The class below names methods after builtins (str, int, ...), so its annotations
+# use these aliases.
+_str: TypeAlias = str
+_int: TypeAlias = int
+_bool: TypeAlias = bool
+_list: TypeAlias = list
+_dict: TypeAlias = dict
+
+
 class Params:
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: _dict[_str, Any]) -> None:
         self.data = data
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key: _str) -> _bool:
         return key in self.data
 
-    def raw(self, key: str, default: Any = None) -> Any:
+    def raw(self, key: _str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
-    def str(self, key: str, default: str | None = None, *, max_len: int | None = None,
-            required: bool = False) -> str | None:
+    def str(self, key: _str, default: _str | None = None, *, max_len: _int | None = None,
+            required: _bool = False) -> _str | None:
         value = self.data.get(key)
         if value is None or value == [] or value == {}:
             if required:
@@ -95,7 +104,7 @@ class Params:
             raise ApiError(422, f"Validation failed: {key} is too long (maximum is {max_len} characters)")
         return value
 
-    def bool(self, key: str, default: bool | None = None) -> bool | None:
+    def bool(self, key: _str, default: _bool | None = None) -> _bool | None:
         value = self.data.get(key)
         if value is None or value == "":
             return default
@@ -111,8 +120,8 @@ class Params:
                 return False
         raise ApiError(422, f"Validation failed: {key} must be a boolean")
 
-    def int(self, key: str, default: int | None = None, *, lo: int | None = None,
-            hi: int | None = None, clamp: bool = False) -> int | None:
+    def int(self, key: _str, default: _int | None = None, *, lo: _int | None = None,
+            hi: _int | None = None, clamp: _bool = False) -> _int | None:
         value = self.data.get(key)
         if value is None or value == "":
             return default
@@ -131,7 +140,7 @@ class Params:
             raise ApiError(422, f"Validation failed: {key} is out of range")
         return number
 
-    def id(self, key: str) -> int | None:
+    def id(self, key: _str) -> _int | None:
         value = self.data.get(key)
         if value is None or value == "":
             return None
@@ -140,7 +149,7 @@ class Params:
             raise ApiError(422, f"Validation failed: {key} is not a valid id")
         return parsed
 
-    def list(self, key: str) -> list[Any]:
+    def list(self, key: _str) -> _list[Any]:
         """A list parameter, whether sent as `key[]=a&key[]=b`, `key=a`, or JSON."""
         value = self.data.get(key)
         if value is None:
@@ -155,7 +164,7 @@ class Params:
                 return list(value.values())
         return [value]
 
-    def str_list(self, key: str, *, max_items: int = 100) -> list[str]:
+    def str_list(self, key: _str, *, max_items: _int = 100) -> _list[_str]:
         items = self.list(key)
         if len(items) > max_items:
             raise ApiError(422, f"Validation failed: too many values for {key}")
@@ -166,7 +175,7 @@ class Params:
             out.append(str(item))
         return out
 
-    def id_list(self, key: str, *, max_items: int = 100) -> list[int]:
+    def id_list(self, key: _str, *, max_items: _int = 100) -> _list[_int]:
         out = []
         for item in self.str_list(key, max_items=max_items):
             parsed = parse_id(item)
@@ -175,7 +184,7 @@ class Params:
             out.append(parsed)
         return out
 
-    def dict(self, key: str) -> dict[str, Any]:
+    def dict(self, key: _str) -> _dict[_str, Any]:
         value = self.data.get(key)
         if value is None:
             return {}
@@ -183,10 +192,10 @@ class Params:
             raise ApiError(422, f"Validation failed: {key} must be an object")
         return value
 
-    def sub(self, key: str) -> Params:
+    def sub(self, key: _str) -> Params:
         return Params(self.dict(key))
 
-    def file(self, key: str) -> UploadFile | None:
+    def file(self, key: _str) -> UploadFile | None:
         value = self.data.get(key)
         if value is None or value == "":
             return None

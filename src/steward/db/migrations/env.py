@@ -17,6 +17,8 @@ def run() -> None:
         return
     # Offline tooling (alembic revision --autogenerate): a sync URL from the config.
     url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("set sqlalchemy.url in alembic.ini to generate revisions")
     engine = create_engine(url)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
