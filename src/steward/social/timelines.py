@@ -161,6 +161,10 @@ def normalise_tag(name: str) -> str:
     return name
 
 
+def normalise_tags(names: list[str]) -> list[str]:
+    return [normalise_tag(n) for n in names]
+
+
 def _tagged(tid: int, names: list[str]) -> ColumnElement[bool]:
     return exists().where(status_tags.c.tenant_id == tid, status_tags.c.status_id == S.id,
                           status_tags.c.tag_id.in_(select(tags.c.id).where(tags.c.tenant_id == tid,
@@ -213,6 +217,13 @@ async def direct(conn: AsyncConnection, tid: int, viewer_id: int, page: Page) ->
 # -- markers ---------------------------------------------------------------------------------
 
 MARKER_TIMELINES = ("home", "notifications")
+
+
+def check_marker_timelines(names: list[str]) -> list[str]:
+    unknown = [n for n in names if n not in MARKER_TIMELINES]
+    if unknown:
+        raise ApiError(422, f"Validation failed: timeline {unknown[0]!r} is not home or notifications")
+    return names
 
 
 async def get_markers(conn: AsyncConnection, tid: int, account_id: int, names: list[str]) -> dict[str, Any]:

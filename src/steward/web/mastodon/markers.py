@@ -20,10 +20,7 @@ def _to_api(rows: dict[str, Any]) -> dict[str, Any]:
 
 @endpoint("read:statuses")
 async def index(ctx: Ctx) -> Any:
-    names = ctx.params.str_list("timeline", max_items=10)
-    unknown = [n for n in names if n not in timelines.MARKER_TIMELINES]
-    if unknown:
-        raise ApiError(422, f"Validation failed: timeline {unknown[0]!r} is not home or notifications")
+    names = timelines.check_marker_timelines(ctx.params.str_list("timeline", max_items=10))
     async with ctx.c.db.read() as conn:
         return _to_api(await timelines.get_markers(conn, ctx.tenant.id, ctx.me.id, names))
 

@@ -291,7 +291,7 @@ async def policy_v1(ctx: Ctx) -> Any:
 
 @endpoint("write:notifications")
 async def update_policy_v1(ctx: Ctx) -> Any:
-    changes = {}
+    changes: dict[str, str] = {}
     for old, new in (("filter_not_following", "for_not_following"), ("filter_not_followers", "for_not_followers"),
                      ("filter_new_accounts", "for_new_accounts"),
                      ("filter_private_mentions", "for_private_mentions")):
@@ -312,7 +312,7 @@ async def policy_v2(ctx: Ctx) -> Any:
 
 @endpoint("write:notifications")
 async def update_policy_v2(ctx: Ctx) -> Any:
-    changes = {}
+    changes: dict[str, str] = {}
     for field in svc.POLICY_FIELDS:
         value = ctx.params.str(field, max_len=16)
         if value is not None:

@@ -93,9 +93,9 @@ async def tag(ctx: Ctx) -> Any:
     _check_preview(ctx)
     p = ctx.params
     name = timelines.normalise_tag(str(ctx.request.path_params.get("hashtag", "")))
-    any_of = [timelines.normalise_tag(t) for t in p.str_list("any", max_items=10)]
-    all_of = [timelines.normalise_tag(t) for t in p.str_list("all", max_items=10)]
-    none_of = [timelines.normalise_tag(t) for t in p.str_list("none", max_items=10)]
+    any_of = timelines.normalise_tags(p.str_list("any", max_items=10))
+    all_of = timelines.normalise_tags(p.str_list("all", max_items=10))
+    none_of = timelines.normalise_tags(p.str_list("none", max_items=10))
     page = _page(ctx)
     viewer = ctx.account.id if ctx.account else None
     async with ctx.c.db.read() as conn:
