@@ -1,22 +1,11 @@
-"""Helpers shared by the timeline, notification and streaming tests: posting
-(through POST /api/v1/statuses when that route exists, else by writing the rows
-the statuses service writes and queueing the same `status.distribute` job),
-boosts, favourites and relationships through the client API."""
+"""Helpers shared by the timeline, notification and streaming tests: posting,
+boosting, favouriting, deleting and relationships through the client API, then
+running the queued jobs (fan-out, notifications) as the worker would."""
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import select
-
-from steward.core.clock import utcnow
-from steward.core.ids import new_id
-from steward.db.tables import accounts, mentions, status_tags, statuses, tags
 from steward.jobs.queue import enqueue
-from steward.web.routes import all_routes
 from tests.world import Person, World
-
-HAS_STATUS_API = any(getattr(r, "path", "") == "/api/v1/statuses" for r in all_routes())
 
 
 def aid(person: Person) -> int:
@@ -25,53 +14,15 @@ def aid(person: Person) -> int:
 
 async def post(world: World, person: Person, text: str, *, visibility: str = "public",
                in_reply_to_id: int | None = None, run: bool = True) -> int:
-    """Post as `person`; `@name` mentions local accounts and `#tag` tags, as the
-    real composer would. Runs the queued jobs unless `run` is false."""
-    if HAS_STATUS_API:
-        data: dict[str, str] = {"status": text, "visibility": visibility}
-        if in_reply_to_id is not None:
-            data["in_reply_to_id"] = str(in_reply_to_id)
-        r = await person.post("/api/v1/statuses", data=data)
-        assert r.status_code == 200, r.text
-        sid = int(r.json()["id"])
-    else:
-        sid = await _insert(world, person, text, visibility, in_reply_to_id)
+    """Post as `person` through the API; runs the queued jobs unless `run` is false."""
+    data: dict[str, str] = {"status": text, "visibility": visibility}
+    if in_reply_to_id is not None:
+        data["in_reply_to_id"] = str(in_reply_to_id)
+    r = await person.post("/api/v1/statuses", data=data)
+    assert r.status_code == 200, r.text
+    sid = int(r.json()["id"])
     if run:
         await world.run_jobs()
-    return sid
-
-
-async def _insert(world: World, person: Person, text: str, visibility: str, in_reply_to_id: int | None) -> int:
-    tid = person.tenant.id
-    sid = new_id()
-    now = utcnow()
-    async with world.c.db.write() as conn:
-        parent = None
-        if in_reply_to_id is not None:
-            parent = (await conn.execute(select(statuses).where(statuses.c.tenant_id == tid,
-                                                                statuses.c.id == in_reply_to_id))).first()
-        await conn.execute(statuses.insert().values(
-            tenant_id=tid, id=sid, account_id=aid(person), uri=f"https://{person.tenant.domain}/s/{sid}",
-            url=f"https://{person.tenant.domain}/@{person.username}/{sid}", text=text, content=f"<p>{text}</p>",
-            visibility=visibility, in_reply_to_id=parent.id if parent else None,
-            in_reply_to_account_id=parent.account_id if parent else None,
-            conversation_id=(parent.conversation_id or parent.id) if parent else sid, local=True, created_at=now))
-        for name in re.findall(r"@(\w+)", text):
-            target = (await conn.execute(select(accounts.c.id).where(
-                accounts.c.tenant_id == tid, accounts.c.username_lower == name.lower(),
-                accounts.c.domain == ""))).scalar()
-            if target is not None:
-                await conn.execute(mentions.insert().values(tenant_id=tid, id=new_id(), status_id=sid,
-                                                            account_id=target, silent=False))
-        for name in {n.lower() for n in re.findall(r"#(\w+)", text)}:
-            tag_id = (await conn.execute(select(tags.c.id).where(tags.c.tenant_id == tid,
-                                                                 tags.c.name == name))).scalar()
-            if tag_id is None:
-                tag_id = new_id()
-                await conn.execute(tags.insert().values(tenant_id=tid, id=tag_id, name=name, display_name=name,
-                                                        created_at=now))
-            await conn.execute(status_tags.insert().values(tenant_id=tid, status_id=sid, tag_id=tag_id))
-        await enqueue(conn, "status.distribute", {"tenant_id": tid, "status_id": sid}, tenant_id=tid)
     return sid
 
 
