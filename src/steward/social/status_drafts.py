@@ -3,8 +3,6 @@ parameters and checked the way Mastodon checks it."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,22 +54,16 @@ class MediaEdit:
     thumbnail: bytes | UploadFile | None = None
 
 
-MAX_THUMBNAIL_BYTES = 16 * 1024 * 1024
-_DATA_URI = re.compile(r"^data:image/[a-z0-9.+-]+;base64,(.*)$", re.IGNORECASE | re.DOTALL)
-
-
 def _thumbnail(value: Any) -> bytes | UploadFile | None:
+    from steward.social.media import decode_data_uri
+
     if value is None or value == "":
         return None
     if isinstance(value, UploadFile):
         return value
-    match = _DATA_URI.match(value) if isinstance(value, str) else None
-    if match is None or len(match.group(1)) > MAX_THUMBNAIL_BYTES * 4 // 3 + 4:
+    if not isinstance(value, str):
         raise ApiError(422, "Validation failed: thumbnail must be an image upload or a base64 data: URI")
-    try:
-        return base64.b64decode(match.group(1), validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(422, "Validation failed: thumbnail is not valid base64") from None
+    return decode_data_uri(value)
 
 
 def _media_attributes(params: Params) -> list[MediaEdit]:

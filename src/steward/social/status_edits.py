@@ -3,7 +3,6 @@ first version on the first edit), the edit history and the source."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -14,8 +13,7 @@ from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
 from steward.db.tables import media_attachments, polls, status_edits, statuses
 from steward.jobs.queue import enqueue
-from steward.model.entities import Account, Status, Tenant
-from steward.social.media import process_image
+from steward.model.entities import Account, MediaAttachment, Status, Tenant, from_row
 from steward.social.polls import PollDraft, insert_poll
 from steward.social.quotes import effective_policy
 from steward.social.status_drafts import MediaEdit, StatusDraft, check_body
@@ -27,24 +25,34 @@ if TYPE_CHECKING:
     from steward.container import Container
 
 
-async def _new_previews(c: Container, tenant: Tenant, edits: list[MediaEdit]) -> dict[int, dict[str, Any]]:
+async def _new_previews(c: Container, tenant: Tenant, me: Account,
+                        edits: list[MediaEdit]) -> dict[int, dict[str, Any]]:
     """Process and store the new thumbnails first (outside the transaction):
     media id -> the column changes that point at them."""
-    from steward.social.media import read_upload
+    from steward.social.media import read_upload, store_thumbnail
 
+    wanted = [e for e in edits if e.thumbnail is not None]
+    if not wanted:
+        return {}
+    async with c.db.read() as conn:
+        rows = (await conn.execute(select(media_attachments).where(
+            media_attachments.c.tenant_id == tenant.id, media_attachments.c.account_id == me.id,
+            media_attachments.c.id.in_([e.id for e in wanted])))).all()
+    own = {r.id: from_row(MediaAttachment, r) for r in rows}
     out: dict[int, dict[str, Any]] = {}
-    for edit in edits:
-        if edit.thumbnail is None:
-            continue
-        data = edit.thumbnail if isinstance(edit.thumbnail, bytes) else await read_upload(edit.thumbnail)
-        processed = await asyncio.to_thread(process_image, data)
-        preview = processed.preview
-        key = f"{tenant.id}/media/{edit.id}/small-{new_id()}.{preview.ext}"
-        await c.media.put(key, preview.data)
-        out[edit.id] = {"preview_path": key, "blurhash": processed.blurhash,
-                        "small": {"width": preview.width, "height": preview.height,
-                                  "size": f"{preview.width}x{preview.height}",
-                                  "aspect": preview.width / preview.height if preview.height else 1}}
+    try:
+        for edit in wanted:
+            media = own.get(edit.id)
+            if media is None:
+                raise ApiError(422, "Validation failed: media_attributes name media that is not on this post")
+            thumb = edit.thumbnail
+            assert thumb is not None
+            data = thumb if isinstance(thumb, bytes) else await read_upload(thumb)
+            out[edit.id] = await store_thumbnail(c, tenant.id, media, data)
+    except BaseException:
+        for changes in out.values():
+            await c.media.delete(changes["preview_path"])
+        raise
     return out
 
 
@@ -64,7 +72,7 @@ async def _describe_media(conn: AsyncConnection, tenant_id: int, account_id: int
         meta["focus"] = edit.focus
         changes["meta"] = meta
     if preview is not None:
-        meta["small"] = preview["small"]
+        meta["small"] = preview["meta"].get("small")
         changes.update(meta=meta, preview_path=preview["preview_path"], blurhash=preview["blurhash"])
     if changes:
         await conn.execute(update(media_attachments).where(
@@ -97,7 +105,7 @@ async def _snapshot(conn: AsyncConnection, status: Status, at: Any) -> None:
 
 
 async def edit_status(c: Container, tenant: Tenant, me: Account, status_id: int, draft: StatusDraft) -> Status:
-    previews = await _new_previews(c, tenant, draft.media_attributes or [])
+    previews = await _new_previews(c, tenant, me, draft.media_attributes or [])
     try:
         status, replaced = await _edit(c, tenant, me, status_id, draft, previews)
     except BaseException:
