@@ -42,6 +42,12 @@ async def test_mention_follow_favourite_reblog_and_status(world: World) -> None:
     assert [n["type"] for n in await _notes(alice, **{"exclude_types[]": "favourite"})] == [
         "reblog", "mention", "follow"]
     assert [n["type"] for n in await _notes(alice, account_id=ann.account_id)] == ["follow"]
+    # Undoing the boost removes its notification.
+    r = await bob.post(f"/api/v1/statuses/{own}/unreblog")
+    assert r.status_code == 200, r.text
+    await world.run_jobs()
+    assert [n["type"] for n in await _notes(alice)] == ["favourite", "mention", "follow"]
+    await reblog(world, bob, own)
     # A job that runs twice notifies once.
     await notify(world, alice, bob, "favourite", own)
     assert len(await _notes(alice)) == 4

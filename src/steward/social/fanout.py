@@ -180,6 +180,12 @@ async def removed(c: Container, payload: dict[str, Any]) -> None:
         await conn.execute(delete(home_feed).where(home_feed.c.tenant_id == tid, home_feed.c.status_id == sid))
         await conn.execute(delete(notifications).where(notifications.c.tenant_id == tid,
                                                        notifications.c.status_id == sid))
+        gone = await _load(conn, tid, sid)
+        if gone is not None and gone.reblog_of_id is not None:
+            # An undone boost takes its "reblog" notification with it.
+            await conn.execute(delete(notifications).where(
+                notifications.c.tenant_id == tid, notifications.c.type == "reblog",
+                notifications.c.status_id == gone.reblog_of_id, notifications.c.from_account_id == gone.account_id))
         await timelines.forget_direct_status(conn, tid, sid)
     await c.hub.emit(c.db, [event(tid, BROADCAST, "delete", payload=str(sid))])
 
