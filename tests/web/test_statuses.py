@@ -352,3 +352,13 @@ async def test_edit_media_and_its_description(world: World) -> None:
                   [{"id": second, "thumbnail": "https://example.com/x.png"}]):
         r = await alice.put(f"/api/v1/statuses/{s['id']}", json={"status": "x", "media_attributes": attrs})
         assert r.status_code == 422 and "error" in r.json(), attrs
+
+
+async def test_sensitized_account_posts_media_as_sensitive(world: World) -> None:
+    alice = world.local_alice
+    r = await world.admin_ann.post(f"/api/v1/admin/accounts/{alice.account_id}/action", json={"type": "sensitive"})
+    assert r.status_code == 200, r.text
+    with_media = await post(alice, "look", media_ids=[await add_media(world, alice, "media/s.png")], sensitive=False)
+    assert with_media["sensitive"] is True
+    text_only = await post(alice, "just words")
+    assert text_only["sensitive"] is False

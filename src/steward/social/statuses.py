@@ -162,7 +162,9 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
             "text": draft.text, "content": content, "spoiler_text": draft.spoiler_text,
             "sensitive": bool(draft.sensitive if draft.sensitive is not None
                               else (settings.get("default_sensitive", False) and bool(media_ids)))
-            or bool(draft.spoiler_text),
+            or bool(draft.spoiler_text)
+            # A moderator's "mark sensitive" covers every later post with media.
+            or (me.sensitized_at is not None and bool(media_ids)),
             "visibility": visibility,
             "language": draft.language or settings.get("default_language") or None,
             "in_reply_to_id": parent.id if parent else None,
