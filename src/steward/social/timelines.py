@@ -79,32 +79,38 @@ def _not_rejected(tid: int, viewer_id: int | None, author: Any) -> list[ColumnEl
 
 def _home_query(has_max: bool, has_since: bool, has_min: bool) -> Select[Any]:
     """The home page query with bound parameters, built once per paging shape:
-    on the hottest path, building the expression tree costs more than running it."""
+    on the hottest path, building the expression tree costs more than running it.
+    The page of ids comes from `home_feed` alone (a range scan of its primary
+    key), then the statuses by primary key: a plan the planner cannot get wrong."""
     h = home_feed.c
     tid: BindParameter[int] = bindparam("tid")
     viewer: BindParameter[int] = bindparam("viewer")
-    query = (select(statuses)
-             .join(home_feed, (h.tenant_id == S.tenant_id) & (h.status_id == S.id))
-             .where(h.tenant_id == tid, h.account_id == viewer, S.deleted_at.is_(None),
-                    not_(exists().where(blocks.c.tenant_id == tid, blocks.c.account_id == viewer,
-                                        blocks.c.target_account_id == h.author_id)),
-                    not_(exists().where(blocks.c.tenant_id == tid, blocks.c.account_id == h.author_id,
-                                        blocks.c.target_account_id == viewer)),
-                    not_(exists().where(mutes.c.tenant_id == tid, mutes.c.account_id == viewer,
-                                        mutes.c.target_account_id == h.author_id,
-                                        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now")))),
-                    # Members of the viewer's exclusive lists are read in those lists only.
-                    not_(exists().where(lists.c.tenant_id == tid, lists.c.account_id == viewer,
-                                        lists.c.exclusive.is_(True), list_accounts.c.tenant_id == tid,
-                                        list_accounts.c.list_id == lists.c.id,
-                                        list_accounts.c.account_id == h.author_id))))
+    ids = (select(h.status_id)
+           .where(h.tenant_id == tid, h.account_id == viewer,
+                  not_(exists().where(blocks.c.tenant_id == tid, blocks.c.account_id == viewer,
+                                      blocks.c.target_account_id == h.author_id)),
+                  not_(exists().where(blocks.c.tenant_id == tid, blocks.c.account_id == h.author_id,
+                                      blocks.c.target_account_id == viewer)),
+                  not_(exists().where(mutes.c.tenant_id == tid, mutes.c.account_id == viewer,
+                                      mutes.c.target_account_id == h.author_id,
+                                      or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > bindparam("now")))),
+                  # Members of the viewer's exclusive lists are read in those lists only.
+                  not_(exists().where(lists.c.tenant_id == tid, lists.c.account_id == viewer,
+                                      lists.c.exclusive.is_(True), list_accounts.c.tenant_id == tid,
+                                      list_accounts.c.list_id == lists.c.id,
+                                      list_accounts.c.account_id == h.author_id))))
     if has_max:
-        query = query.where(h.status_id < bindparam("max_id"))
+        ids = ids.where(h.status_id < bindparam("max_id"))
     if has_since:
-        query = query.where(h.status_id > bindparam("since_id"))
+        ids = ids.where(h.status_id > bindparam("since_id"))
     if has_min:
-        return query.where(h.status_id > bindparam("min_id")).order_by(h.status_id.asc()).limit(bindparam("limit"))
-    return query.order_by(h.status_id.desc()).limit(bindparam("limit"))
+        ids = ids.where(h.status_id > bindparam("min_id"))
+    order = h.status_id.asc() if has_min else h.status_id.desc()
+    page = ids.order_by(order).limit(bindparam("limit")).subquery("page")
+    return (select(statuses)
+            .join(page, (S.tenant_id == tid) & (S.id == page.c.status_id))
+            .where(S.deleted_at.is_(None))
+            .order_by(page.c.status_id.asc() if has_min else page.c.status_id.desc()))
 
 
 _HOME_QUERIES = {(a, b, c): _home_query(a, b, c) for a in (False, True) for b in (False, True) for c in (False, True)}
