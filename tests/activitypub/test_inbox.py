@@ -105,6 +105,29 @@ async def test_locked_account_gets_a_request(world: World, fake: FakeTransport) 
     assert [s for s in fake.sent if s.method == "POST"] == []
     requests = (await world.local_bob.get("/api/v1/follow_requests")).json()
     assert [a["acct"] for a in requests] == ["rob@remote.example"]
+    # Bob accepts: the follow exists and rob's server is told with an Accept of its Follow.
+    rob_id = requests[0]["id"]
+    r = await world.local_bob.post(f"/api/v1/follow_requests/{rob_id}/authorize")
+    assert r.status_code == 200 and r.json()["followed_by"] is True
+    await world.run_jobs()
+    sent = [orjson.loads(s.body or b"") for s in fake.sent if s.method == "POST"]
+    assert [(a["type"], a["object"]["id"]) for a in sent] == [("Accept", f"{REMOTE}/follows/2")]
+
+
+async def test_rejected_request_is_answered_with_reject(world: World, fake: FakeTransport) -> None:
+    await world.local_bob.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+    assert (await deliver(world, "/inbox", follow(world, 3, "bob"))).status_code == 202
+    await world.run_jobs()
+    rob_id = (await world.local_bob.get("/api/v1/follow_requests")).json()[0]["id"]
+    assert (await world.local_bob.post(f"/api/v1/follow_requests/{rob_id}/reject")).status_code == 200
+    await world.run_jobs()
+    sent = [orjson.loads(s.body or b"") for s in fake.sent if s.method == "POST"]
+    assert [(a["type"], a["object"]["id"]) for a in sent] == [("Reject", f"{REMOTE}/follows/3")]
+    # A local follow request carries no Follow id, so nothing goes over the wire for it.
+    await world.local_alice.post(f"/api/v1/accounts/{world.local_bob.account_id}/follow")
+    await world.local_bob.post(f"/api/v1/follow_requests/{world.local_alice.account_id}/authorize")
+    await world.run_jobs()
+    assert len([s for s in fake.sent if s.method == "POST"]) == 1
 
 
 async def test_rejections(world: World, fake: FakeTransport) -> None:

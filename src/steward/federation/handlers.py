@@ -21,7 +21,7 @@ from steward.db.tables import accounts, blocks, follow_requests, follows
 from steward.federation.delivery import queue_delivery
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Tenant, from_row
-from steward.social.accounts import touch_counts
+from steward.social.accounts import get_accounts, touch_counts
 from steward.social.relationships import create_follow, insert_ignore
 
 if TYPE_CHECKING:
@@ -119,6 +119,21 @@ async def on_undo_follow(c: Container, tenant: Tenant, doc: dict[str, Any], foll
                 for row in gone:
                     await touch_counts(conn, tenant.id, remote.id, following_count=-1)
                     await touch_counts(conn, tenant.id, row.target_account_id, followers_count=-1)
+
+
+async def on_follow_request_answered(c: Container, payload: dict[str, Any]) -> None:
+    """A local account accepted or rejected a remote account's follow request."""
+    tenant = await c.tenants.get(int(payload["tenant_id"]))
+    if tenant is None:
+        return
+    async with c.db.write() as conn:
+        found = await get_accounts(conn, tenant.id, [int(payload["follower_id"]), int(payload["target_id"])])
+        remote, local = found.get(int(payload["follower_id"])), found.get(int(payload["target_id"]))
+        if remote is None or local is None or remote.local:
+            return
+        await _answer(conn, tenant, c.base_url(tenant), local, remote, {"id": payload["follow_uri"]},
+                      "Accept" if payload["accepted"] else "Reject")
+    c.jobs.wake()
 
 
 async def process(c: Container, payload: dict[str, Any]) -> None:

@@ -19,3 +19,4 @@ def register(c: Container) -> None:
 
     c.jobs.register("ap.inbox", bind(handlers.process))
     c.jobs.register("ap.deliver", bind(delivery.deliver))
+    c.jobs.register("follow_request.answered", bind(handlers.on_follow_request_answered))

@@ -390,7 +390,19 @@ async def authorize_request(c: Container, tenant: Tenant, me: Account, requester
         await _drop_request(conn, tenant.id, requester.id, me.id)
         await create_follow(conn, tenant.id, requester.id, me.id, show_reblogs=row.show_reblogs,
                             notify=row.notify, languages=row.languages)
-        return await relationship(conn, tenant.id, me.id, requester)
+        await _tell_requester(conn, tenant.id, row, accepted=True)
+        result = await relationship(conn, tenant.id, me.id, requester)
+    c.jobs.wake()
+    return result
+
+
+async def _tell_requester(conn: AsyncConnection, tenant_id: int, request: Any, *, accepted: bool) -> None:
+    """A request that came over ActivityPub (it has the Follow's id) is answered
+    there too: the federation package sends the Accept or Reject."""
+    if request.uri:
+        await enqueue(conn, "follow_request.answered", {
+            "tenant_id": tenant_id, "follower_id": request.account_id, "target_id": request.target_account_id,
+            "follow_uri": request.uri, "accepted": accepted}, tenant_id=tenant_id)
 
 
 async def authorize_all_requests(conn: AsyncConnection, tenant_id: int, account_id: int) -> int:
@@ -402,15 +414,19 @@ async def authorize_all_requests(conn: AsyncConnection, tenant_id: int, account_
         await _drop_request(conn, tenant_id, row.account_id, account_id)
         await create_follow(conn, tenant_id, row.account_id, account_id, show_reblogs=row.show_reblogs,
                             notify=row.notify, languages=row.languages)
+        await _tell_requester(conn, tenant_id, row, accepted=True)
     return len(rows)
 
 
 async def reject_request(c: Container, tenant: Tenant, me: Account, requester_id: int) -> Relationship:
     async with c.db.write() as conn:
         requester = await visible_target(conn, tenant.id, requester_id)
-        await pending_request(conn, tenant.id, requester.id, me.id)
+        row = await pending_request(conn, tenant.id, requester.id, me.id)
         await _drop_request(conn, tenant.id, requester.id, me.id)
-        return await relationship(conn, tenant.id, me.id, requester)
+        await _tell_requester(conn, tenant.id, row, accepted=False)
+        result = await relationship(conn, tenant.id, me.id, requester)
+    c.jobs.wake()
+    return result
 
 
 # ---------------------------------------------------------------- blocks, mutes, endorsements, notes
