@@ -13,23 +13,39 @@ from steward.core.clock import aware
 T = TypeVar("T")
 
 _FIELDS_CACHE: dict[type, tuple[tuple[str, bool], ...]] = {}
+# (class, the row's column names) -> (position, field name, is a datetime) for each field the row has.
+_PLANS: dict[tuple[type, tuple[str, ...]], tuple[tuple[int, str, bool], ...]] = {}
 
 
-def from_row(cls: type[T], row: Any) -> T:
-    """Build `cls` from a SQLAlchemy row (or mapping), taking the columns it names."""
+def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
     names = _FIELDS_CACHE.get(cls)
     if names is None:
         names = tuple(
             (f.name, "datetime" in str(f.type)) for f in dataclasses.fields(cls)  # type: ignore[arg-type]
         )
         _FIELDS_CACHE[cls] = names
-    mapping = row._mapping if hasattr(row, "_mapping") else row
-    kwargs = {}
-    for name, is_dt in names:
-        if name in mapping:
-            value = mapping[name]
-            kwargs[name] = aware(value) if is_dt else value
-    return cls(**kwargs)
+    return names
+
+
+def from_row(cls: type[T], row: Any) -> T:
+    """Build `cls` from a SQLAlchemy row (or mapping), taking the columns it names.
+    Rows of one shape share a plan, so a page of rows costs one lookup each."""
+    columns = getattr(row, "_fields", None)
+    if columns is None:
+        kwargs = {}
+        for name, is_dt in _fields(cls):
+            if name in row:
+                value = row[name]
+                kwargs[name] = aware(value) if is_dt else value
+        return cls(**kwargs)
+    key = (cls, columns)
+    plan = _PLANS.get(key)
+    if plan is None:
+        position = {name: i for i, name in reversed(list(enumerate(columns)))}
+        plan = tuple((position[name], name, is_dt) for name, is_dt in _fields(cls) if name in position)
+        if len(_PLANS) < 10_000:
+            _PLANS[key] = plan
+    return cls(**{name: (aware(row[i]) if is_dt else row[i]) for i, name, is_dt in plan})
 
 
 @dataclass(slots=True)
