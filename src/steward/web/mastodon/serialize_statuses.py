@@ -10,7 +10,8 @@ bookmarked, pinned, muted, poll votes)."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -127,39 +128,7 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
                                accounts.c.id.in_({s.account_id for s in shown}))
     )).all()
     account_api = {r.id: account_to_api(base, tenant, from_row(Account, r)) for r in account_rows}
-    emojis_by_status = await _status_emojis(conn, tid, base, shown, {r.id: r.domain for r in account_rows})
-
-    media_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    mentions_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    tags_by_status: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if content_ids:
-        media_rows = (await conn.execute(
-            select(media_attachments).where(media_attachments.c.tenant_id == tid,
-                                            media_attachments.c.status_id.in_(content_ids))
-            .order_by(media_attachments.c.status_id, media_attachments.c.position, media_attachments.c.id)
-        )).all()
-        for r in media_rows:
-            media_by_status[r.status_id].append(media_to_api(base, from_row(MediaAttachment, r)))
-        mention_rows = (await conn.execute(
-            select(mentions.c.status_id, accounts.c.id, accounts.c.username, accounts.c.domain, accounts.c.url)
-            .join(accounts, (accounts.c.tenant_id == mentions.c.tenant_id) & (accounts.c.id == mentions.c.account_id))
-            .where(mentions.c.tenant_id == tid, mentions.c.status_id.in_(content_ids))
-            .order_by(mentions.c.status_id, mentions.c.id)
-        )).all()
-        for r in mention_rows:
-            mentions_by_status[r.status_id].append({
-                "id": str(r.id), "username": r.username,
-                "url": r.url or f"{base}/@{r.username}",
-                "acct": r.username if not r.domain else f"{r.username}@{r.domain}",
-            })
-        tag_rows = (await conn.execute(
-            select(status_tags.c.status_id, tags.c.name)
-            .join(tags, (tags.c.tenant_id == status_tags.c.tenant_id) & (tags.c.id == status_tags.c.tag_id))
-            .where(status_tags.c.tenant_id == tid, status_tags.c.status_id.in_(content_ids))
-            .order_by(status_tags.c.status_id, tags.c.name)
-        )).all()
-        for r in tag_rows:
-            tags_by_status[r.status_id].append({"name": r.name, "url": f"{base}/tags/{r.name}"})
+    parts = await _static_parts(conn, tid, base, shown, content_ids, {r.id: r.domain for r in account_rows})
 
     poll_ids = [s.poll_id for s in shown if s.poll_id]
     poll_by_id: dict[int, Poll] = {}
@@ -241,10 +210,10 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
             "application": app_by_id.get(s.application_id) if s.application_id and s.account_id == viewer_id
             else None,
             "account": author,
-            "media_attachments": media_by_status.get(s.id, []),
-            "mentions": mentions_by_status.get(s.id, []),
-            "tags": tags_by_status.get(s.id, []),
-            "emojis": emojis_by_status.get(s.id, []),
+            "media_attachments": list(parts[s.id].media) if s.id in parts else [],
+            "mentions": list(parts[s.id].mentions) if s.id in parts else [],
+            "tags": list(parts[s.id].tags) if s.id in parts else [],
+            "emojis": list(parts[s.id].emojis) if s.id in parts else [],
             "card": None,
             "poll": None,
             "quote": quote_of(s),
@@ -286,6 +255,86 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
 
 
 EMOJI_RE = re.compile(r":([a-zA-Z0-9_]{2,64}):")
+
+
+class _Parts:
+    """What a status shows that changes only when it is edited: its media,
+    mentions, tags and custom emoji."""
+
+    __slots__ = ("emojis", "expires", "media", "mentions", "tags")
+
+    def __init__(self, expires: float) -> None:
+        self.expires = expires
+        self.media: list[dict[str, Any]] = []
+        self.mentions: list[dict[str, Any]] = []
+        self.tags: list[dict[str, Any]] = []
+        self.emojis: list[dict[str, Any]] = []
+
+
+# Per process, keyed by (tenant, status, edit time): an edit makes a new key, so
+# no other process has to be told. Entries also expire, for custom emoji changes.
+_PARTS_CACHE: OrderedDict[tuple[int, int, float], _Parts] = OrderedDict()
+PARTS_CACHE_SIZE = 20_000
+PARTS_TTL = 300.0
+
+
+def _parts_key(tid: int, s: Status) -> tuple[int, int, float]:
+    return (tid, s.id, s.edited_at.timestamp() if s.edited_at else 0.0)
+
+
+async def _static_parts(conn: AsyncConnection, tid: int, base: str, shown: list[Status], content_ids: list[int],
+                        author_domain: dict[int, str]) -> dict[int, _Parts]:
+    """Media, mentions, tags and emoji of each status, from the cache or in one
+    query each for the statuses the cache lacks."""
+    now = time.monotonic()
+    out: dict[int, _Parts] = {}
+    wanted = set(content_ids)
+    for s in shown:
+        if s.id in wanted:
+            hit = _PARTS_CACHE.get(_parts_key(tid, s))
+            if hit is not None and hit.expires > now:
+                out[s.id] = hit
+    missing = [i for i in content_ids if i not in out]
+    if not missing:
+        return out
+    fresh = {i: _Parts(now + PARTS_TTL) for i in missing}
+    media_rows = (await conn.execute(
+        select(media_attachments).where(media_attachments.c.tenant_id == tid,
+                                        media_attachments.c.status_id.in_(missing))
+        .order_by(media_attachments.c.status_id, media_attachments.c.position, media_attachments.c.id)
+    )).all()
+    for r in media_rows:
+        fresh[r.status_id].media.append(media_to_api(base, from_row(MediaAttachment, r)))
+    mention_rows = (await conn.execute(
+        select(mentions.c.status_id, accounts.c.id, accounts.c.username, accounts.c.domain, accounts.c.url)
+        .join(accounts, (accounts.c.tenant_id == mentions.c.tenant_id) & (accounts.c.id == mentions.c.account_id))
+        .where(mentions.c.tenant_id == tid, mentions.c.status_id.in_(missing))
+        .order_by(mentions.c.status_id, mentions.c.id)
+    )).all()
+    for r in mention_rows:
+        fresh[r.status_id].mentions.append({
+            "id": str(r.id), "username": r.username, "url": r.url or f"{base}/@{r.username}",
+            "acct": r.username if not r.domain else f"{r.username}@{r.domain}",
+        })
+    tag_rows = (await conn.execute(
+        select(status_tags.c.status_id, tags.c.name)
+        .join(tags, (tags.c.tenant_id == status_tags.c.tenant_id) & (tags.c.id == status_tags.c.tag_id))
+        .where(status_tags.c.tenant_id == tid, status_tags.c.status_id.in_(missing))
+        .order_by(status_tags.c.status_id, tags.c.name)
+    )).all()
+    for r in tag_rows:
+        fresh[r.status_id].tags.append({"name": r.name, "url": f"{base}/tags/{r.name}"})
+    missing_set = set(missing)
+    emojis = await _status_emojis(conn, tid, base, [s for s in shown if s.id in missing_set], author_domain)
+    for status_id, items in emojis.items():
+        fresh[status_id].emojis = items
+    for s in shown:
+        if s.id in fresh:
+            _PARTS_CACHE[_parts_key(tid, s)] = fresh[s.id]
+    while len(_PARTS_CACHE) > PARTS_CACHE_SIZE:
+        _PARTS_CACHE.popitem(last=False)
+    out.update(fresh)
+    return out
 
 
 async def _status_emojis(conn: AsyncConnection, tid: int, base: str, shown: list[Status],
