@@ -189,3 +189,25 @@ async def test_registration_respects_email_domain_blocks(world: World) -> None:
     r = await world.client(world.b, token_b).post("/api/v1/accounts", data={
         "username": "fine", "email": "x@mail.spam.example", "password": "long enough pw", "agreement": "true"})
     assert r.status_code == 200
+
+
+async def test_delete_profile_images(world: World) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (600, 300), (20, 30, 200)).save(buf, "PNG")
+    alice = world.local_alice
+    r = await alice.patch("/api/v1/profile", files={"header": ("h.png", buf.getvalue(), "image/png")},
+                          data={"header_description": "blue"})
+    assert r.status_code == 200 and r.json()["header"] and r.json()["header_description"] == "blue"
+    stored = r.json()["header"].split("/system/", 1)[1]
+    assert (await world.anon_a.get(f"/system/{stored}")).status_code == 200
+    r = await alice.delete("/api/v1/profile/header")
+    assert r.status_code == 200 and r.json()["header"] is None and r.json()["header_description"] == ""
+    assert (await world.anon_a.get(f"/system/{stored}")).status_code == 404
+    account = (await alice.get("/api/v1/accounts/verify_credentials")).json()
+    assert account["header"].endswith("/headers/original/missing.png")
+    # Removing what isn't there is fine; without a token it is not.
+    assert (await alice.delete("/api/v1/profile/avatar")).status_code == 200
+    assert (await world.anon_a.delete("/api/v1/profile/avatar")).status_code == 401
+    # Carol on tenant B cannot touch Alice's profile: her token means nothing on A.
+    r = await world.client(world.a, world.local_carol.token).delete("/api/v1/profile/avatar")
+    assert r.status_code == 401

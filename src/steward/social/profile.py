@@ -132,3 +132,18 @@ async def update_profile(c: Container, tenant: Tenant, me: Account, params: Para
         account = await get_account(conn, tenant.id, me.id)
     c.auth_cache.clear()
     return account, user
+
+
+async def remove_profile_image(c: Container, tenant: Tenant, me: Account, kind: str) -> Account:
+    """Back to the default avatar or header; the stored file is removed too."""
+    column = {"avatar": "avatar_media_path", "header": "header_media_path"}[kind]
+    async with c.db.write() as conn:
+        current = await get_account(conn, tenant.id, me.id)
+        old_path = getattr(current, column)
+        await conn.execute(update(accounts).where(accounts.c.tenant_id == tenant.id, accounts.c.id == me.id)
+                           .values({column: None, f"{kind}_description": "", "updated_at": utcnow()}))
+        account = await get_account(conn, tenant.id, me.id)
+    if old_path:
+        await c.media.delete(old_path)
+    c.auth_cache.clear()
+    return account

@@ -87,6 +87,18 @@ async def update_own_profile(ctx: Ctx) -> Any:
     return profile_to_api(ctx.base_url, ctx.tenant, account)
 
 
+@endpoint("write:accounts")
+async def delete_avatar(ctx: Ctx) -> Any:
+    account = await profile.remove_profile_image(ctx.c, ctx.tenant, ctx.me, "avatar")
+    return profile_to_api(ctx.base_url, ctx.tenant, account)
+
+
+@endpoint("write:accounts")
+async def delete_header(ctx: Ctx) -> Any:
+    account = await profile.remove_profile_image(ctx.c, ctx.tenant, ctx.me, "header")
+    return profile_to_api(ctx.base_url, ctx.tenant, account)
+
+
 @endpoint("read:accounts", auth="optional")
 async def lookup(ctx: Ctx) -> Any:
     acct = ctx.params.str("acct", required=True, max_len=400) or ""
@@ -102,6 +114,8 @@ routes = [
     Route("/api/v1/accounts", show_many, methods=["GET"]),
     Route("/api/v1/profile", show_profile, methods=["GET"]),
     Route("/api/v1/profile", update_own_profile, methods=["PATCH", "PUT"]),
+    Route("/api/v1/profile/avatar", delete_avatar, methods=["DELETE"]),
+    Route("/api/v1/profile/header", delete_header, methods=["DELETE"]),
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH", "PUT", "POST"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
