@@ -4,6 +4,7 @@ v1 API sees one filter per keyword), and matching them against statuses."""
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -154,12 +155,27 @@ async def get_filter(conn: AsyncConnection, tenant_id: int, account_id: int, fil
     return (await _load(conn, tenant_id, [row]))[0]
 
 
+# Most accounts have no filters; remembering that for a few seconds saves a query
+# on every timeline page. A filter created in this process clears the entry; one
+# created in another process is seen within NO_FILTERS_TTL seconds.
+_NO_FILTERS: dict[tuple[int, int], float] = {}
+NO_FILTERS_TTL = 5.0
+
+
 async def active_filters(conn: AsyncConnection, tenant_id: int, account_id: int, context: str) -> list[Filter]:
     """The unexpired filters of an account that apply in `context`, with keywords and statuses."""
+    key = (tenant_id, account_id)
+    if _NO_FILTERS.get(key, 0.0) > time.monotonic():
+        return []
     now = utcnow()
     rows = (await conn.execute(select(filters).where(
         filters.c.tenant_id == tenant_id, filters.c.account_id == account_id,
         or_(filters.c.expires_at.is_(None), filters.c.expires_at > now)).order_by(filters.c.id))).all()
+    if not rows:
+        if len(_NO_FILTERS) > 100_000:
+            _NO_FILTERS.clear()
+        _NO_FILTERS[key] = time.monotonic() + NO_FILTERS_TTL
+        return []
     return [f for f in await _load(conn, tenant_id, list(rows)) if context in f.context]
 
 
@@ -207,6 +223,7 @@ async def create_filter(conn: AsyncConnection, tenant: Tenant, me: Account, *, t
     if len(keywords) > MAX_KEYWORDS:
         raise _invalid("keywords_attributes", f"must have at most {MAX_KEYWORDS} entries")
     filter_id = new_id()
+    _NO_FILTERS.pop((tenant.id, me.id), None)
     await conn.execute(filters.insert().values(
         tenant_id=tenant.id, id=filter_id, account_id=me.id, title=title, context=context, action=action,
         expires_at=expires_at, created_at=utcnow()))

@@ -15,7 +15,7 @@ from collections import OrderedDict, defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import iso, utcnow
@@ -383,42 +383,60 @@ class _Flags:
         self.votes: dict[int, list[int]] = defaultdict(list)
 
 
-async def _viewer_flags(conn: AsyncConnection, tid: int, viewer_id: int, shown: list[Status],
-                        poll_ids: list[int]) -> _Flags:
-    """All of the viewer's relations to these statuses in one round trip."""
-    ids = [s.id for s in shown]
-    conversations = list({s.conversation_id for s in shown if s.conversation_id})
+def _flags_query(with_following: bool, with_votes: bool) -> Any:
+    """The viewer's flags as one UNION ALL, built once per shape: id lists are
+    expanding parameters, so the statement and its cache key never change."""
     zero = literal(0)
+    tid, viewer = bindparam("tid"), bindparam("viewer")
+    ids = bindparam("ids", expanding=True)
     parts = [
         select(literal("f").label("k"), favourites.c.status_id.label("ref"), zero.label("extra"),
                zero.label("seq")).where(
-            favourites.c.tenant_id == tid, favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)),
+            favourites.c.tenant_id == tid, favourites.c.account_id == viewer, favourites.c.status_id.in_(ids)),
         select(literal("b"), bookmarks.c.status_id, zero, zero).where(
-            bookmarks.c.tenant_id == tid, bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(ids)),
+            bookmarks.c.tenant_id == tid, bookmarks.c.account_id == viewer, bookmarks.c.status_id.in_(ids)),
         select(literal("p"), status_pins.c.status_id, zero, zero).where(
-            status_pins.c.tenant_id == tid, status_pins.c.account_id == viewer_id, status_pins.c.status_id.in_(ids)),
+            status_pins.c.tenant_id == tid, status_pins.c.account_id == viewer, status_pins.c.status_id.in_(ids)),
         select(literal("r"), statuses.c.reblog_of_id, zero, zero).where(
-            statuses.c.tenant_id == tid, statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids),
+            statuses.c.tenant_id == tid, statuses.c.account_id == viewer, statuses.c.reblog_of_id.in_(ids),
             statuses.c.deleted_at.is_(None)),
+        select(literal("m"), status_mutes.c.conversation_id, zero, zero).where(
+            status_mutes.c.tenant_id == tid, status_mutes.c.account_id == viewer,
+            status_mutes.c.conversation_id.in_(bindparam("conversations", expanding=True))),
     ]
-    if conversations:
-        parts.append(select(literal("m"), status_mutes.c.conversation_id, zero, zero).where(
-            status_mutes.c.tenant_id == tid, status_mutes.c.account_id == viewer_id,
-            status_mutes.c.conversation_id.in_(conversations)))
+    if with_following:
+        parts.append(select(literal("o"), follows.c.target_account_id, zero, zero).where(
+            follows.c.tenant_id == tid, follows.c.account_id == viewer,
+            follows.c.target_account_id.in_(bindparam("authors", expanding=True))))
+    if with_votes:
+        parts.append(select(literal("v"), poll_votes.c.poll_id, poll_votes.c.choice, poll_votes.c.id).where(
+            poll_votes.c.tenant_id == tid, poll_votes.c.account_id == viewer,
+            poll_votes.c.poll_id.in_(bindparam("polls", expanding=True))))
+    return union_all(*parts)
+
+
+_FLAGS_QUERIES = {(a, b): _flags_query(a, b) for a in (False, True) for b in (False, True)}
+
+
+async def _viewer_flags(conn: AsyncConnection, tid: int, viewer_id: int, shown: list[Status],
+                        poll_ids: list[int]) -> _Flags:
+    """All of the viewer's relations to these statuses in one round trip."""
     asks_following = list({s.account_id for s in shown if s.quote_policy == "followers"
                            and s.account_id != viewer_id})
+    params: dict[str, Any] = {
+        "tid": tid, "viewer": viewer_id, "ids": [s.id for s in shown],
+        "conversations": list({s.conversation_id for s in shown if s.conversation_id}),
+    }
     if asks_following:
-        parts.append(select(literal("o"), follows.c.target_account_id, zero, zero).where(
-            follows.c.tenant_id == tid, follows.c.account_id == viewer_id,
-            follows.c.target_account_id.in_(asks_following)))
+        params["authors"] = asks_following
     if poll_ids:
-        parts.append(select(literal("v"), poll_votes.c.poll_id, poll_votes.c.choice, poll_votes.c.id).where(
-            poll_votes.c.tenant_id == tid, poll_votes.c.account_id == viewer_id, poll_votes.c.poll_id.in_(poll_ids)))
+        params["polls"] = poll_ids
+    query = _FLAGS_QUERIES[(bool(asks_following), bool(poll_ids))]
     flags = _Flags()
     targets = {"f": flags.favourited, "b": flags.bookmarked, "p": flags.pinned, "r": flags.reblogged,
                "m": flags.muted, "o": flags.following}
     votes: list[tuple[int, int, int]] = []
-    for k, ref, extra, seq in (await conn.execute(union_all(*parts))).all():
+    for k, ref, extra, seq in (await conn.execute(query, params)).all():
         if k == "v":
             votes.append((int(seq), ref, int(extra)))
         else:
