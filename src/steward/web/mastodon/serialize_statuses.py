@@ -44,6 +44,25 @@ if TYPE_CHECKING:
     from steward.container import Container
 
 
+_ACCOUNTS_BY_ID = select(accounts).where(accounts.c.tenant_id == bindparam("tid"),
+                                         accounts.c.id.in_(bindparam("ids", expanding=True)))
+# An app's name and website, shown on its user's own statuses; apps are never renamed.
+_APPS_CACHE: dict[tuple[int, int], dict[str, Any]] = {}
+
+
+async def _applications(conn: AsyncConnection, tid: int, app_ids: set[int]) -> dict[int, dict[str, Any]]:
+    out = {i: _APPS_CACHE[(tid, i)] for i in app_ids if (tid, i) in _APPS_CACHE}
+    missing = [i for i in app_ids if i not in out]
+    if missing:
+        rows = (await conn.execute(select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website).where(
+            oauth_apps.c.tenant_id == tid, oauth_apps.c.id.in_(missing)))).all()
+        if len(_APPS_CACHE) > 50_000:
+            _APPS_CACHE.clear()
+        for r in rows:
+            out[r.id] = _APPS_CACHE[(tid, r.id)] = {"name": r.name, "website": r.website}
+    return out
+
+
 async def load_statuses(conn: AsyncConnection, tenant_id: int, ids: list[int], *,
                         include_deleted: bool = False) -> dict[int, Status]:
     """Statuses by id (one query); deleted ones are left out unless asked for."""
@@ -123,10 +142,8 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
     shown = list(by_id.values())  # every status whose body is rendered
     content_ids = [s.id for s in shown if s.reblog_of_id is None]
 
-    account_rows = (await conn.execute(
-        select(accounts).where(accounts.c.tenant_id == tid,
-                               accounts.c.id.in_({s.account_id for s in shown}))
-    )).all()
+    account_rows = (await conn.execute(_ACCOUNTS_BY_ID, {"tid": tid, "ids": list({s.account_id for s in shown})})
+                    ).all()
     account_api = {r.id: account_to_api(base, tenant, from_row(Account, r)) for r in account_rows}
     parts = await _static_parts(conn, tid, base, shown, content_ids, {r.id: r.domain for r in account_rows})
 
@@ -138,14 +155,8 @@ async def render_statuses(c: Container, conn: AsyncConnection, tenant: Tenant, v
         )).all()
         poll_by_id = {r.id: from_row(Poll, r) for r in poll_rows}
 
-    app_ids = [s.application_id for s in shown if s.application_id and s.account_id == viewer_id]
-    app_by_id: dict[int, dict[str, Any]] = {}
-    if app_ids:
-        app_rows = (await conn.execute(
-            select(oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.website)
-            .where(oauth_apps.c.tenant_id == tid, oauth_apps.c.id.in_(app_ids))
-        )).all()
-        app_by_id = {r.id: {"name": r.name, "website": r.website} for r in app_rows}
+    app_by_id = await _applications(conn, tid, {s.application_id for s in shown
+                                                if s.application_id and s.account_id == viewer_id})
 
     flags = await _viewer_flags(conn, tid, viewer_id, shown, poll_ids) if viewer_id is not None else None
     now = utcnow()
@@ -387,8 +398,9 @@ def _flags_query(with_following: bool, with_votes: bool) -> Any:
     """The viewer's flags as one UNION ALL, built once per shape: id lists are
     expanding parameters, so the statement and its cache key never change."""
     zero = literal(0)
-    tid, viewer = bindparam("tid"), bindparam("viewer")
-    ids = bindparam("ids", expanding=True)
+    tid: Any = bindparam("tid")
+    viewer: Any = bindparam("viewer")
+    ids: Any = bindparam("ids", expanding=True)
     parts = [
         select(literal("f").label("k"), favourites.c.status_id.label("ref"), zero.label("extra"),
                zero.label("seq")).where(
