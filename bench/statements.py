@@ -69,9 +69,23 @@ async def measure(args: argparse.Namespace) -> None:
         for i in range(10):
             await one(client, i)
         stats.clear()
+        profiler = None
+        if args.cprofile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         wall, cpu = time.perf_counter(), time.thread_time()
         for i in range(args.requests):
             await one(client, i)
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            stats_view = pstats.Stats(profiler).sort_stats("tottime")
+            stats_view.print_stats(args.cprofile)
+            if args.callers:
+                stats_view.print_callers(args.callers)
         n = args.requests
         print(f"\n{path} on {args.db}: {(time.perf_counter() - wall) / n * 1000:.2f} ms wall, "
               f"{(time.thread_time() - cpu) / n * 1000:.2f} ms CPU of this thread per request "
@@ -92,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--post", metavar="PATH", help="POST a new status to this path")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--inline-sqlite", action="store_true", help="see bench/experiments.py")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="also print the N functions with the most own time (cProfile)")
+    parser.add_argument("--callers", metavar="REGEX", help="with --cprofile: who calls the functions matching it")
     args = parser.parse_args(argv)
     if args.inline_sqlite:
         import experiments
