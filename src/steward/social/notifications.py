@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from steward.core.clock import aware, utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
+from steward.core.pagination import Page
 from steward.db.tables import (
     accounts,
     blocks,
@@ -31,7 +32,6 @@ from steward.social.streaming import event
 
 if TYPE_CHECKING:
     from steward.container import Container
-    from steward.web.base import Page
 
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
          "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning", "quote",

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.errors import ApiError, forbidden, not_found
+from steward.core.pagination import Page
 from steward.db.tables import follows, statuses
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant, from_row
@@ -17,7 +18,6 @@ from steward.social.status_visibility import filter_visible, get_visible
 
 if TYPE_CHECKING:
     from steward.container import Container
-    from steward.web.base import Page
 
 POLICIES = ("public", "followers", "nobody")
 

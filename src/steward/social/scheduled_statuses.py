@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from steward.core.clock import aware, utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
+from steward.core.pagination import Page
 from steward.db.tables import accounts, scheduled_statuses
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Tenant, User, from_row
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from steward.container import Container
-    from steward.web.base import Page
 
 log = logging.getLogger("steward.statuses")
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError, forbidden
 from steward.core.ids import new_id
+from steward.core.pagination import Page, apply_page
 from steward.db.tables import accounts, bookmarks, favourites, status_mutes, status_pins, statuses
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant, from_row
@@ -21,21 +22,8 @@ from steward.social.statuses import insert_or_skip, load_status, status_urls, un
 
 if TYPE_CHECKING:
     from steward.container import Container
-    from steward.web.base import Page
 
 MAX_PINS = 5
-
-
-def apply_page(query: Select[Any], key: Any, page: Page) -> Select[Any]:
-    """Mastodon paging on `key`: newest first, or oldest-after-min_id first when
-    min_id is given (the caller reverses those)."""
-    if page.max_id is not None:
-        query = query.where(key < page.max_id)
-    if page.since_id is not None:
-        query = query.where(key > page.since_id)
-    if page.min_id is not None:
-        return query.where(key > page.min_id).order_by(key.asc()).limit(page.limit)
-    return query.order_by(key.desc()).limit(page.limit)
 
 
 def in_order(rows: list[Any], page: Page) -> list[Any]:

@@ -4,13 +4,14 @@ the viewer."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import exists, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import utcnow
 from steward.core.errors import not_found
+from steward.core.pagination import Page, apply_page
 from steward.db.tables import (
     accounts,
     blocks,
@@ -24,11 +25,8 @@ from steward.db.tables import (
     tags,
 )
 from steward.model.entities import Status, from_row
-from steward.social.status_actions import apply_page, in_order
+from steward.social.status_actions import in_order
 from steward.social.status_visibility import filter_visible, get_visible
-
-if TYPE_CHECKING:
-    from steward.web.base import Page
 
 MAX_ANCESTORS = 40
 MAX_DEPTH = 256

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
+from steward.core.pagination import Page, apply_page
 from steward.db.tables import (
     account_conversations,
     accounts,
@@ -37,21 +38,7 @@ from steward.social.streaming import event
 if TYPE_CHECKING:
     from sqlalchemy import BindParameter, ColumnElement, Select
 
-    from steward.web.base import Page
-
 S = statuses.c
-
-
-def _page(query: Select[Any], key: Any, page: Page) -> Select[Any]:
-    """Mastodon paging on `key`: max_id/since_id bound a newest-first page;
-    min_id asks for the page just above it (read oldest-first, returned newest-first)."""
-    if page.max_id is not None:
-        query = query.where(key < page.max_id)
-    if page.since_id is not None:
-        query = query.where(key > page.since_id)
-    if page.min_id is not None:
-        return query.where(key > page.min_id).order_by(key.asc()).limit(page.limit)
-    return query.order_by(key.desc()).limit(page.limit)
 
 
 async def _rows(conn: AsyncConnection, query: Select[Any], page: Page) -> list[Status]:
@@ -157,7 +144,7 @@ async def public(conn: AsyncConnection, tid: int, viewer_id: int | None, f: Publ
                  page: Page) -> list[Status]:
     query = _public_base(tid, viewer_id, f).where(
         or_(S.in_reply_to_account_id.is_(None), S.in_reply_to_account_id == S.account_id))
-    return await _rows(conn, _page(query, S.id, page), page)
+    return await _rows(conn, apply_page(query, S.id, page), page)
 
 
 def normalise_tag(name: str) -> str:
@@ -184,7 +171,7 @@ async def tag(conn: AsyncConnection, tid: int, viewer_id: int | None, names: lis
         query = query.where(_tagged(tid, [name]))
     if none_of:
         query = query.where(not_(_tagged(tid, none_of)))
-    return await _rows(conn, _page(query, S.id, page), page)
+    return await _rows(conn, apply_page(query, S.id, page), page)
 
 
 async def list_timeline(conn: AsyncConnection, tid: int, viewer_id: int, list_id: int,
@@ -206,7 +193,7 @@ async def list_timeline(conn: AsyncConnection, tid: int, viewer_id: int, list_id
     elif row.replies_policy == "list":
         query = query.where(or_(self_or_none, S.in_reply_to_account_id.in_(members),
                                 S.in_reply_to_account_id == viewer_id))
-    return await _rows(conn, _page(query, h.status_id, page), page)
+    return await _rows(conn, apply_page(query, h.status_id, page), page)
 
 
 def _direct_for(tid: int, account_id: int) -> ColumnElement[bool]:
@@ -217,7 +204,7 @@ def _direct_for(tid: int, account_id: int) -> ColumnElement[bool]:
 async def direct(conn: AsyncConnection, tid: int, viewer_id: int, page: Page) -> list[Status]:
     query = select(statuses).where(S.tenant_id == tid, S.visibility == "direct", S.deleted_at.is_(None),
                                    _direct_for(tid, viewer_id), *_not_rejected(tid, viewer_id, S.account_id))
-    return await _rows(conn, _page(query, S.id, page), page)
+    return await _rows(conn, apply_page(query, S.id, page), page)
 
 
 # -- markers ---------------------------------------------------------------------------------
@@ -318,7 +305,7 @@ async def forget_direct_status(conn: AsyncConnection, tid: int, status_id: int) 
 
 async def conversations(conn: AsyncConnection, tid: int, account_id: int, page: Page) -> list[Any]:
     query = select(account_conversations).where(AC.tenant_id == tid, AC.account_id == account_id)
-    rows = list((await conn.execute(_page(query, AC.last_status_id, page))).all())
+    rows = list((await conn.execute(apply_page(query, AC.last_status_id, page))).all())
     if page.min_id is not None:
         rows.reverse()
     return rows

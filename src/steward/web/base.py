@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError
+from steward.core.pagination import Page
 from steward.db.tables import accounts, oauth_tokens, users
 from steward.model.entities import Account, Tenant, Token, User, from_row
 from steward.web.params import Params, read_params
@@ -223,15 +224,6 @@ def endpoint(scope: str | None = None, *, auth: str = "user") -> Callable[[Handl
         return handler
 
     return wrap
-
-
-@dataclass(slots=True)
-class Page:
-    max_id: int | None
-    since_id: int | None
-    min_id: int | None
-    limit: int
-    offset: int = 0
 
 
 def page_params(params: Params, default: int = 20, maximum: int = 40) -> Page:
