@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from steward.app import create_app
 from steward.container import Container
 from steward.db.migrate import upgrade_head
 from steward.settings import Settings, normalise_database_url
+from tests.live import LiveServer, live_server_fixture
 from tests.world import World
 
 
@@ -67,3 +68,9 @@ async def world(container: Container, app) -> AsyncIterator[World]:  # type: ign
     await w.build()
     yield w
     await w.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real `steward serve` process for the whole run (tests/live.py)."""
+    yield from live_server_fixture(tmp_path_factory)

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
 
-from tests.e2e.conftest import LiveServer
+from tests.live import LiveServer
 
 
 def client(server: LiveServer, token: str | None) -> Mastodon:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 
-from tests.e2e.conftest import LiveServer, live_server  # noqa: F401 - the fixture
+from tests.live import LiveServer
 
 
 def client(server: LiveServer, token: str | None) -> Mastodon:
@@ -14,7 +14,7 @@ def client(server: LiveServer, token: str | None) -> Mastodon:
                     request_timeout=30)
 
 
-def test_relationships_with_mastodon_py(live_server: LiveServer) -> None:  # noqa: F811
+def test_relationships_with_mastodon_py(live_server: LiveServer) -> None:
     a = client(live_server, live_server.user("rel_a"))
     b = client(live_server, live_server.user("rel_b"))
     a_id, b_id = a.me().id, b.me().id
@@ -43,7 +43,7 @@ def test_relationships_with_mastodon_py(live_server: LiveServer) -> None:  # noq
         a.account_follow(987654321)
 
 
-def test_follow_requests_with_mastodon_py(live_server: LiveServer) -> None:  # noqa: F811
+def test_follow_requests_with_mastodon_py(live_server: LiveServer) -> None:
     a = client(live_server, live_server.user("req_a"))
     b = client(live_server, live_server.user("req_b"))
     b.account_update_credentials(locked=True)
@@ -53,7 +53,7 @@ def test_follow_requests_with_mastodon_py(live_server: LiveServer) -> None:  # n
     assert a.account_relationships([b.me().id])[0].following
 
 
-def test_lists_search_and_tags_with_mastodon_py(live_server: LiveServer) -> None:  # noqa: F811
+def test_lists_search_and_tags_with_mastodon_py(live_server: LiveServer) -> None:
     a = client(live_server, live_server.user("list_a"))
     b = client(live_server, live_server.user("list_b"))
     b_id = b.me().id

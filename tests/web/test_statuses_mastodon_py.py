@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 
-from tests.e2e.conftest import LiveServer, live_server  # noqa: F401 - the fixture
+from tests.live import LiveServer
 
 
 def client(server: LiveServer, token: str | None) -> Mastodon:
@@ -16,7 +16,7 @@ def client(server: LiveServer, token: str | None) -> Mastodon:
                     request_timeout=30)
 
 
-def test_statuses_with_mastodon_py(live_server: LiveServer) -> None:  # noqa: F811
+def test_statuses_with_mastodon_py(live_server: LiveServer) -> None:
     api = client(live_server, live_server.user("poster"))
     other = client(live_server, live_server.user("reader"))
     status = api.status_post("Hello @reader #python https://example.org", visibility="unlisted",

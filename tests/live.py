@@ -1,6 +1,7 @@
 """A real Steward server process on loopback, driven by real clients.
 
-The server gets its own data dir, and on PostgreSQL runs its own database."""
+The server gets its own data dir, and on PostgreSQL its own database. The
+`live_server` fixture (one per session) is registered in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,14 +88,13 @@ def _start(tmp: Path, port: int, env: dict[str, str]) -> LiveServer:
     return LiveServer(base, domain, env, process, log)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("live")
     port = free_port()
     env = {**os.environ, "STEWARD_DATA_DIR": str(tmp), "STEWARD_ALLOW_PRIVATE_ADDRESSES": "1"}
     pg = os.environ.get("STEWARD_TEST_DATABASE_URL")
     if pg:
-        env["STEWARD_DATABASE_URL"] = asyncio.run(_create_pg_database(pg, f"steward_live_{os.getpid()}"))
+        env["STEWARD_DATABASE_URL"] = asyncio.run(_create_pg_database(pg, f"steward_live_{os.getpid()}_{uuid.uuid4().hex[:8]}"))
     else:
         env.pop("STEWARD_DATABASE_URL", None)
     server = _start(tmp, port, env)
