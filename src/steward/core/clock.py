@@ -18,13 +18,16 @@ def utcnow() -> datetime:
 
 
 def iso(dt: datetime | None) -> str | None:
-    """Mastodon's timestamp format: ISO 8601 with milliseconds and a Z."""
+    """Mastodon's timestamp format: ISO 8601 with milliseconds and a Z.
+    (isoformat is several times cheaper than strftime; this runs per field of
+    every status and account rendered.)"""
     if dt is None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    elif dt.utcoffset():
+        dt = dt.astimezone(UTC)
+    return dt.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def iso_date(dt: datetime | None) -> str | None:
