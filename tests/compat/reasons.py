@@ -19,15 +19,9 @@ _ANNUAL = ("unowned (annual reports): Steward generates no annual reports, so th
 
 REASONS: dict[str, str] = {
     # accounts.py and the profile endpoints (lead)
-    "tests/test_account.py::test_account_update_credentials": "accounts.py: DELETE /api/v1/profile/avatar (and "
-                                                              "/header) is not served; the test removes them",
-    "tests/test_profile.py::test_profile_update": "accounts.py: DELETE /api/v1/profile/avatar (and /header) is not "
-                                                  "served",
     "tests/test_create_app.py::test_app_account_create": "accounts.py: sign-ups are confirmed at once (no e-mail), "
                                                          "so POST /api/v1/emails/confirmations answers 403",
     # statuses
-    "tests/test_admin.py::test_admin_moderation": "statuses.py: media posts by an account an admin marked sensitive "
-                                                  "(sensitized_at) are not forced sensitive",
     "tests/test_errors.py::test_lang_for_errors": "statuses.py and core: error messages are not localised by "
                                                   "Accept-Language (the suite switches to de)",
     # unowned features

@@ -90,13 +90,17 @@ async def update_own_profile(ctx: Ctx) -> Any:
 @endpoint("write:accounts")
 async def delete_avatar(ctx: Ctx) -> Any:
     account = await profile.remove_profile_image(ctx.c, ctx.tenant, ctx.me, "avatar")
-    return profile_to_api(ctx.base_url, ctx.tenant, account)
+    async with ctx.c.db.read() as conn:
+        user = await get_user_for_account(conn, ctx.tenant.id, account.id)
+    return credential_account_to_api(ctx.base_url, ctx.tenant, account, user)
 
 
 @endpoint("write:accounts")
 async def delete_header(ctx: Ctx) -> Any:
     account = await profile.remove_profile_image(ctx.c, ctx.tenant, ctx.me, "header")
-    return profile_to_api(ctx.base_url, ctx.tenant, account)
+    async with ctx.c.db.read() as conn:
+        user = await get_user_for_account(conn, ctx.tenant.id, account.id)
+    return credential_account_to_api(ctx.base_url, ctx.tenant, account, user)
 
 
 @endpoint("read:accounts", auth="optional")
