@@ -34,3 +34,13 @@ def test_cli_tenant_user_token(tmp_path: Path) -> None:
     assert r.returncode == 0 and len(r.stdout.strip()) > 20
     r = steward(tmp_path, "token", "create", "example.test", "press", "--scopes", "sudo")
     assert r.returncode == 1
+
+
+async def test_loopback_address_finds_the_localhost_tenant(container) -> None:  # type: ignore[no-untyped-def]
+    import os as _os
+
+    port = 40000 + _os.getpid() % 20000
+    tenant = await container.tenants.create(f"localhost:{port}", "Local")
+    assert (await container.tenants.resolve(f"127.0.0.1:{port}")).id == tenant.id
+    assert (await container.tenants.resolve(f"[::1]:{port}")).id == tenant.id
+    assert await container.tenants.resolve(f"127.0.0.1:{port + 1}") is None

@@ -28,6 +28,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "[::1]")
+
+
 def normalise_domain(domain: str) -> str:
     domain = domain.strip().lower().rstrip(".")
     if not domain or len(domain) > 253 or any(c.isspace() or c in "/@?#" for c in domain):
@@ -55,6 +58,11 @@ class TenantDirectory:
         tenant = await self._lookup(host)
         if tenant is None and ":" in host:
             tenant = await self._lookup(host.rsplit(":", 1)[0])
+        if tenant is None and host.startswith(LOOPBACK_NAMES):
+            # A browser pointed at 127.0.0.1 finds the server made for localhost.
+            after_address = host.partition("]")[2] if host.startswith("[") else host[len("127.0.0.1"):]
+            port = after_address.removeprefix(":")
+            tenant = await self._lookup(f"localhost:{port}" if port else "localhost")
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[host] = (now + self.ttl, tenant)
