@@ -1,17 +1,24 @@
-"""The report queue as moderators work it: list, show, re-categorise, assign,
-resolve and reopen. Every change is written to the audit log."""
+"""Reports: filing by users, and the queue as moderators work it (list, show,
+re-categorise, assign, resolve, reopen). Every moderator change is written to
+the audit log."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError, not_found
-from steward.db.tables import instance_rules, reports
+from steward.core.ids import new_id
+from steward.db.tables import instance_rules, reports, statuses
+from steward.model.entities import Account, Tenant
 from steward.moderation.audit import log_action
+from steward.social.accounts import get_account
+
+if TYPE_CHECKING:
+    from steward.container import Container
 
 CATEGORIES = ("spam", "legal", "violation", "other")
 
@@ -98,9 +105,48 @@ async def reopen(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id
                          action_taken_by_account_id=None)
 
 
+async def reports_by_id(conn: AsyncConnection, tenant_id: int, ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    return [dict(r._mapping) for r in await conn.execute(
+        select(reports).where(reports.c.tenant_id == tenant_id, reports.c.id.in_(ids)))]
+
+
 async def rules_by_id(conn: AsyncConnection, tenant_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     rows = (await conn.execute(select(instance_rules).where(
         instance_rules.c.tenant_id == tenant_id, instance_rules.c.id.in_(list(set(ids)))))).all()
     return {r.id: {"id": str(r.id), "text": r.text, "hint": r.hint} for r in rows}
+
+
+async def file_report(c: Container, tenant: Tenant, reporter: Account, *, target_id: int, status_ids: list[int],
+                      rule_ids: list[int], category: str, comment: str) -> tuple[dict[str, Any], Account]:
+    """A user's report of an account (and some of its statuses) to this tenant's
+    moderators. Forwarding to a remote server needs federation delivery, which is
+    not built yet: the report stays local and says so (`forwarded` false)."""
+    if category not in CATEGORIES:
+        raise ApiError(422, "Validation failed: Category is not included in the list",
+                       {"category": [{"error": "ERR_INCLUSION", "description": "is not included in the list"}]})
+    if rule_ids:
+        category = "violation"
+    async with c.db.write() as conn:
+        target = await get_account(conn, tenant.id, target_id)
+        if status_ids:
+            found = {r.id for r in (await conn.execute(select(statuses.c.id).where(
+                statuses.c.tenant_id == tenant.id, statuses.c.account_id == target.id,
+                statuses.c.id.in_(status_ids)))).all()}
+            if found != set(status_ids):
+                raise not_found()
+        if rule_ids and set(await rules_by_id(conn, tenant.id, rule_ids)) != set(rule_ids):
+            raise ApiError(422, "Validation failed: Rule ids contain a rule this server does not have",
+                           {"rule_ids": [{"error": "ERR_INVALID", "description": "is invalid"}]})
+        now = utcnow()
+        row: dict[str, Any] = {
+            "tenant_id": tenant.id, "id": new_id(), "account_id": reporter.id, "target_account_id": target.id,
+            "status_ids": list(dict.fromkeys(status_ids)), "rule_ids": list(dict.fromkeys(rule_ids)),
+            "category": category, "comment": comment, "forwarded": False, "action_taken_at": None,
+            "created_at": now, "updated_at": now,
+        }
+        await conn.execute(reports.insert().values(**row))
+    return row, target

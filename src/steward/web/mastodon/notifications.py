@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import Route
 
 from steward.core.clock import iso
 from steward.core.errors import ApiError
 from steward.core.ids import parse_id
-from steward.db.tables import reports
 from steward.model.entities import Notification, Tenant
+from steward.moderation.reports import reports_by_id
 from steward.social import notifications as svc
 from steward.social.accounts import get_accounts
 from steward.web.base import Ctx, Page, endpoint, json, link_header, page_params, paged
@@ -65,10 +64,7 @@ async def render_notifications(c: Container, conn: AsyncConnection, tenant: Tena
 
 async def _reports(c: Container, conn: AsyncConnection, tenant: Tenant, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Report entities for admin.report notifications (batched)."""
-    if not ids:
-        return {}
-    rows = [dict(r._mapping) for r in await conn.execute(
-        select(reports).where(reports.c.tenant_id == tenant.id, reports.c.id.in_(ids)))]
+    rows = await reports_by_id(conn, tenant.id, ids)
     targets = await get_accounts(conn, tenant.id, {r["target_account_id"] for r in rows})
     base = c.base_url(tenant)
     return {r["id"]: report_to_api(base, tenant, r, targets[r["target_account_id"]])

@@ -8,15 +8,14 @@ from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import orjson
-from sqlalchemy import select
 from starlette.responses import Response
 from starlette.routing import Route
 
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError
-from steward.db.tables import accounts
-from steward.model.entities import Account, Tenant, from_row
+from steward.model.entities import Account, Tenant
 from steward.social import instance as instance_service
+from steward.social.accounts import find_by_acct
 from steward.web.base import Ctx, endpoint
 
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.0"
@@ -97,12 +96,9 @@ async def webfinger(ctx: Ctx) -> Any:
     if username.lower() in {ctx.tenant.web_domain, ctx.tenant.domain}:
         return _jrd(_instance_actor_jrd(ctx.base_url, ctx.tenant))
     async with ctx.c.db.read() as conn:
-        row = (await conn.execute(select(accounts).where(
-            accounts.c.tenant_id == ctx.tenant.id, accounts.c.domain == "",
-            accounts.c.username_lower == username.lower()))).first()
-    if row is None:
+        account = await find_by_acct(conn, ctx.tenant, username)
+    if account is None or not account.local:
         raise ApiError(404, "Record not found")
-    account = from_row(Account, row)
     if account.suspended_at is not None:
         raise ApiError(410, "This account has been suspended")
     return _jrd(account_jrd(ctx.base_url, ctx.tenant, account))
