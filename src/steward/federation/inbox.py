@@ -1,6 +1,6 @@
 """Accepting an inbound activity: strict signature checks, then the raw
 activity is stored as an `ap.inbox` job (deduplicated per tenant by activity
-id) for the handlers in `federation.handlers`."""
+id) for `federation.dispatch`."""
 
 from __future__ import annotations
 

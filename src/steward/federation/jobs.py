@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(c: Container) -> None:
-    from steward.federation import delivery, handlers
+    from steward.federation import delivery, dispatch, inbound_follows, outbox
 
     def bind(handler: Any) -> Any:
         async def run(payload: dict[str, Any]) -> None:
@@ -17,6 +17,7 @@ def register(c: Container) -> None:
 
         return run
 
-    c.jobs.register("ap.inbox", bind(handlers.process))
+    c.jobs.register("ap.inbox", bind(dispatch.process))
+    c.jobs.register("ap.outbox", bind(outbox.process))
     c.jobs.register("ap.deliver", bind(delivery.deliver))
-    c.jobs.register("follow_request.answered", bind(handlers.on_follow_request_answered))
+    c.jobs.register("follow_request.answered", bind(inbound_follows.on_follow_request_answered))

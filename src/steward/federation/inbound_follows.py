@@ -1,9 +1,7 @@
-"""Processing stored inbound activities (the `ap.inbox` job). Handled so far:
-Follow (a follow, or a follow request for a locked account, answered with
-Accept or, when the account blocks the follower, Reject) and Undo of a Follow.
-Every other type is recorded as received and left unprocessed (logged): their
-handlers are later work. Handlers are idempotent: a replayed activity changes
-nothing twice."""
+"""Inbound Follow (a follow, or a follow request for a locked account, answered
+with Accept or, when the account blocks the follower, Reject) and Undo of a
+Follow; and the Accept/Reject we send when a local account answers a remote
+follow request. Idempotent: a replayed activity changes nothing twice."""
 
 from __future__ import annotations
 
@@ -136,23 +134,16 @@ async def on_follow_request_answered(c: Container, payload: dict[str, Any]) -> N
     c.jobs.wake()
 
 
-async def process(c: Container, payload: dict[str, Any]) -> None:
-    tenant = await c.tenants.get(int(payload["tenant_id"]))
-    if tenant is None or tenant.suspended_at is not None:
-        return
-    doc: dict[str, Any] = payload["activity"]
-    kind = vocab.type_of(doc)
-    if kind == "Follow":
-        await on_follow(c, tenant, doc)
-        return
-    inner = vocab.first(doc.get("object"))
-    if kind == "Undo" and isinstance(inner, dict) and vocab.type_of(inner) == "Follow":
-        if vocab.id_of(inner.get("actor")) not in {None, vocab.id_of(doc.get("actor"))}:
-            log.warning("Undo %s undoes someone else's Follow; ignored", doc.get("id"))
-            return
-        await on_undo_follow(c, tenant, doc, inner)
-        return
-    if kind == "Undo" and isinstance(inner, str):
-        await on_undo_follow(c, tenant, doc, inner)
-        return
-    log.info("inbox: %s %s received and stored, not processed (no handler yet)", kind, doc.get("id"))
+async def _follow(c: Container, tenant: Tenant, doc: dict[str, Any], payload: dict[str, Any]) -> None:
+    await on_follow(c, tenant, doc)
+
+
+async def _undo_follow(c: Container, tenant: Tenant, doc: dict[str, Any], inner: Any,
+                       payload: dict[str, Any]) -> None:
+    await on_undo_follow(c, tenant, doc, inner)
+
+
+HANDLERS = {"Follow": _follow}
+# Undo of a Follow given whole; UNDO_BY_ID handlers get an Undo whose object is a bare id.
+UNDO_HANDLERS = {"Follow": _undo_follow}
+UNDO_BY_ID = [_undo_follow]
