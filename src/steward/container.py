@@ -24,6 +24,16 @@ def _is_local_host(host: str) -> bool:
         return False
 
 
+def outbound_hosts(settings: Settings) -> dict[str, tuple[str, ...]] | None:
+    """The test hosts override (STEWARD_HOSTS_FILE); ignored unless private addresses
+    are allowed, so a production server never answers names from a file."""
+    from steward.activitypub.transport import read_hosts_file
+
+    if settings.hosts_file is None or not settings.allow_private_addresses:
+        return None
+    return read_hosts_file(settings.hosts_file)
+
+
 class Container:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         from steward.activitypub.transport import HttpTransport, Transport
@@ -39,7 +49,8 @@ class Container:
         self.media = LocalMediaStore(settings.media_dir)
         self.hub = StreamingHub()
         # Outbound federation HTTP; tests swap in activitypub.transport.FakeTransport.
-        self.transport: Transport = HttpTransport(allow_private=settings.allow_private_addresses)
+        self.transport: Transport = HttpTransport(allow_private=settings.allow_private_addresses,
+                                                  hosts=outbound_hosts(settings))
         register_job_handlers(self)
 
     def scheme_for(self, tenant: Tenant) -> str:

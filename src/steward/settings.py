@@ -18,6 +18,9 @@ class Settings:
     database_url: str
     media_dir: Path
     allow_private_addresses: bool = False
+    # Test harnesses only: a hosts-format file the outbound resolver answers from first
+    # (honoured only with allow_private_addresses).
+    hosts_file: Path | None = None
     run_jobs_in_process: bool = True
     # Public scheme used when building URLs when no proxy header says otherwise.
     default_scheme: str = "auto"
@@ -35,6 +38,7 @@ class Settings:
             database_url=url,
             media_dir=Path(env.get("STEWARD_MEDIA_DIR", str(data_dir / "media"))).resolve(),
             allow_private_addresses=_flag(env.get("STEWARD_ALLOW_PRIVATE_ADDRESSES")),
+            hosts_file=Path(env["STEWARD_HOSTS_FILE"]).resolve() if env.get("STEWARD_HOSTS_FILE") else None,
             run_jobs_in_process=not _flag(env.get("STEWARD_NO_INPROCESS_JOBS")),
             default_scheme=env.get("STEWARD_SCHEME", "auto"),
         )

@@ -16,6 +16,7 @@ import ipaddress
 import os
 import socket
 import ssl
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -114,17 +115,54 @@ def check_url(url: str, allow_private: bool) -> str:
     return url
 
 
+def read_hosts_file(path: str | os.PathLike[str]) -> dict[str, tuple[str, ...]]:
+    """Name -> addresses from a file in /etc/hosts format (`ADDRESS NAME...`,
+    `#` comments). Lines whose first field is not an IP address are skipped."""
+    names: dict[str, list[str]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split("#", 1)[0].split()
+            if len(fields) < 2:
+                continue
+            try:
+                address = str(ipaddress.ip_address(fields[0]))
+            except ValueError:
+                continue
+            for name in fields[1:]:
+                names.setdefault(name.lower().rstrip("."), []).append(address)
+    return {name: tuple(addresses) for name, addresses in names.items()}
+
+
 class GuardedResolver(AbstractResolver):
     """Resolves with the system resolver, then drops every address that may not
-    be contacted; a name left with none fails."""
+    be contacted; a name left with none fails. `hosts` (name -> addresses, for
+    test harnesses) answers for its names before the system resolver; its
+    addresses pass the same check."""
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, hosts: Mapping[str, Sequence[str]] | None = None) -> None:
         self.allow_private = allow_private
+        self.hosts = dict(hosts or {})
         self._inner = aiohttp.ThreadedResolver()
+
+    def _from_hosts(self, host: str, port: int, family: int) -> list[ResolveResult] | None:
+        addresses = self.hosts.get(host.lower().rstrip("."))
+        if addresses is None:
+            return None
+        results: list[ResolveResult] = []
+        for address in addresses:
+            af = socket.AF_INET6 if ":" in address else socket.AF_INET
+            if family in (af, socket.AF_UNSPEC):
+                results.append(ResolveResult(hostname=host, host=address, port=port, family=af,
+                                             proto=socket.IPPROTO_TCP, flags=socket.AI_NUMERICHOST))
+        if not results:
+            raise OSError(f"{host} has no address of the wanted family in the hosts override")
+        return results
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
                       ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
+        results = self._from_hosts(host, port, family)
+        if results is None:
+            results = await self._inner.resolve(host, port, family)
         if any(not address_allowed(r["host"], self.allow_private) for r in results):
             # One bad address is enough: a name that also points inside is not trusted.
             raise BlockedAddress(f"{host} resolves to an address that is not allowed")
@@ -141,14 +179,16 @@ def ssl_context() -> ssl.SSLContext:
 class HttpTransport:
     """aiohttp with one pooled session (keep-alive per host), created on first use."""
 
-    def __init__(self, allow_private: bool = False, limits: Limits | None = None) -> None:
+    def __init__(self, allow_private: bool = False, limits: Limits | None = None,
+                 hosts: Mapping[str, Sequence[str]] | None = None) -> None:
         self.allow_private = allow_private
+        self.hosts = hosts
         self.limits = limits or Limits()
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow_private), limit=200,
+            connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow_private, self.hosts), limit=200,
                                              limit_per_host=8, ttl_dns_cache=60, ssl=ssl_context())
             timeout = aiohttp.ClientTimeout(total=self.limits.total_timeout, connect=self.limits.connect_timeout)
             self._session = aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False,
