@@ -73,3 +73,7 @@ def register_job_handlers(c: Container) -> None:
 
     social_jobs.register(c)
     federation_jobs.register(c)
+
+    from steward.moderation import blocklist_subscriptions
+
+    blocklist_subscriptions.register(c)

@@ -71,6 +71,8 @@ class Transport(Protocol):
 
     async def post_signed(self, url: str, body: bytes, key_id: str, private_pem: str) -> int: ...
 
+    async def fetch_bytes(self, url: str, accept: str = "*/*") -> tuple[str, bytes]: ...
+
     async def close(self) -> None: ...
 
 
@@ -253,6 +255,14 @@ class HttpTransport:
                                           body=body, signer=Signer(key_id, private_pem), follow=False)
         return status
 
+    async def fetch_bytes(self, url: str, accept: str = "*/*") -> tuple[str, bytes]:
+        """(content type, body) of an unsigned GET that answered 200 (a published
+        file such as a blocklist), under the same guards and limits."""
+        status, content_type, data = await self.request("GET", url, headers={"Accept": accept})
+        if status != 200:
+            raise TransportError(f"GET {url} answered {status}", status)
+        return content_type, data
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -275,6 +285,8 @@ class FakeTransport:
         self.documents = dict(documents or {})
         self.post_status = post_status
         self.sent: list[Sent] = []
+        # url -> (content type, body) for fetch_bytes, or an exception to raise.
+        self.files: dict[str, tuple[str, bytes] | Exception] = {}
 
     async def fetch_json(self, url: str, signer: Signer | None = None) -> dict[str, Any]:
         headers = sign_request("GET", url, signer.key_id, signer.private_pem) if signer else {}
@@ -287,6 +299,15 @@ class FakeTransport:
         headers = sign_request("POST", url, key_id, private_pem, body=body)
         self.sent.append(Sent("POST", url, body, key_id, headers))
         return self.post_status
+
+    async def fetch_bytes(self, url: str, accept: str = "*/*") -> tuple[str, bytes]:
+        self.sent.append(Sent("GET", url, headers={"Accept": accept}))
+        found = self.files.get(url)
+        if isinstance(found, Exception):
+            raise found
+        if found is None:
+            raise TransportError(f"GET {url} answered 404", 404)
+        return found
 
     async def close(self) -> None:
         return None

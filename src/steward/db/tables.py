@@ -706,3 +706,39 @@ canonical_email_blocks = _tenant_pk(
     Column("created_at", TS, nullable=False),
     extra=(UniqueConstraint("tenant_id", "canonical_email_hash", name="uq_canonical_email_blocks_hash"),),
 )
+
+blocklist_subscriptions = _tenant_pk(
+    "blocklist_subscriptions",
+    Column("url", Text, nullable=False),
+    # csv | json | auto (by the answer's content type, then by its first byte)
+    Column("format", String(8), nullable=False, default="auto"),
+    # The harshest severity this list may impose (noop | silence | suspend).
+    Column("max_severity", String(16), nullable=False, default="suspend"),
+    # Domains this tenant never blocks from this list, and per-domain severities.
+    Column("excluded_domains", JSON, nullable=False, default=list),
+    Column("severity_overrides", JSON, nullable=False, default=dict),
+    Column("created_by_account_id", BigInteger, nullable=False),
+    Column("created_at", TS, nullable=False),
+    # idle | fetching | pending_review | error
+    Column("state", String(16), nullable=False, default="idle"),
+    Column("last_fetch_at", TS),
+    Column("last_error", Text),
+    # The last fetched list (normalised entries) waiting for an admin's review.
+    Column("pending_entries", JSON),
+    Column("pending_fetched_at", TS),
+    # Domains whose blocks this subscription created, so a later list can lift them.
+    Column("applied_domains", JSON, nullable=False, default=list),
+    Column("last_applied_at", TS),
+    extra=(UniqueConstraint("tenant_id", "url", name="uq_blocklist_subscriptions_url"),),
+)
+
+# Signed-in sessions of the HTML moderation console. The cookie carries the row id
+# and a secret; only the secret's SHA-256 is stored. A row belongs to one tenant.
+console_sessions = _tenant_pk(
+    "console_sessions",
+    Column("secret_hash", String(64), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+)

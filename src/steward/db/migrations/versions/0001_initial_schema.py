@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:52:37.055622
+Create Date: 2026-11-29 23:38:23.771098
 """
 
 from __future__ import annotations
@@ -174,6 +174,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_announcements")),
     )
     op.create_table(
+        "blocklist_subscriptions",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("format", sa.String(length=8), nullable=False),
+        sa.Column("max_severity", sa.String(length=16), nullable=False),
+        sa.Column("excluded_domains", sa.JSON(), nullable=False),
+        sa.Column("severity_overrides", sa.JSON(), nullable=False),
+        sa.Column("created_by_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("last_fetch_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("pending_entries", sa.JSON(), nullable=True),
+        sa.Column("pending_fetched_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("applied_domains", sa.JSON(), nullable=False),
+        sa.Column("last_applied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_blocklist_subscriptions")),
+        sa.UniqueConstraint("tenant_id", "url", name="uq_blocklist_subscriptions_url"),
+    )
+    op.create_table(
         "blocks",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -209,6 +230,17 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_canonical_email_blocks")),
         sa.UniqueConstraint("tenant_id", "canonical_email_hash", name="uq_canonical_email_blocks_hash"),
+    )
+    op.create_table(
+        "console_sessions",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_console_sessions")),
     )
     op.create_table(
         "custom_emojis",
@@ -960,6 +992,7 @@ def downgrade() -> None:
     op.drop_table("domain_blocks")
     op.drop_table("domain_allows")
     op.drop_table("custom_emojis")
+    op.drop_table("console_sessions")
     op.drop_table("canonical_email_blocks")
     with op.batch_alter_table("bookmarks", schema=None) as batch_op:
         batch_op.drop_index("ix_bookmarks_target")
@@ -969,6 +1002,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_blocks_target")
 
     op.drop_table("blocks")
+    op.drop_table("blocklist_subscriptions")
     op.drop_table("announcements")
     op.drop_table("announcement_reactions")
     op.drop_table("announcement_dismissals")
