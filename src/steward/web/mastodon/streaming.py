@@ -11,18 +11,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from steward.core.clock import utcnow
 from steward.core.errors import ApiError
 from steward.core.ids import parse_id
-from steward.db.tables import account_conversations, blocks, lists, mutes, notifications
-from steward.model.entities import Notification, Tenant, from_row
+from steward.model.entities import Tenant
+from steward.social.lists import owned_list
+from steward.social.notifications import get_notification
+from steward.social.stream_access import blocked_or_muted, own_conversation
 from steward.social.timelines import normalise_tag
 from steward.web.base import Ctx, JSONResponse, Viewer, endpoint, load_viewer, scopes_allow_any
 from steward.web.mastodon.conversations import render_conversations
@@ -78,10 +77,7 @@ async def resolve_stream(c: Container, tenant: Tenant, viewer: Viewer | None, na
         if parsed is None:
             raise ApiError(400, "Missing or invalid list parameter")
         async with c.db.read() as conn:
-            owned = (await conn.execute(select(lists.c.id).where(
-                lists.c.tenant_id == tenant.id, lists.c.id == parsed, lists.c.account_id == me.id))).first()
-        if owned is None:
-            raise ApiError(404, "Record not found")
+            await owned_list(conn, tenant.id, parsed, me.id)
         return Subscription([name, str(parsed)], f"list:{parsed}")
     if name in {"hashtag", "hashtag:local"}:
         if not tag:
@@ -91,19 +87,6 @@ async def resolve_stream(c: Container, tenant: Tenant, viewer: Viewer | None, na
         return Subscription([name, tag], key, filter_authors=True)
     base = name.removesuffix(":media")
     return Subscription([name], base, only_media=name.endswith(":media"), filter_authors=True)
-
-
-async def _rejected(conn: AsyncConnection, tid: int, viewer_id: int, authors: set[int]) -> bool:
-    now = utcnow()
-    row = (await conn.execute(
-        select(blocks.c.id).where(blocks.c.tenant_id == tid, or_(
-            (blocks.c.account_id == viewer_id) & blocks.c.target_account_id.in_(authors),
-            (blocks.c.target_account_id == viewer_id) & blocks.c.account_id.in_(authors)))
-        .union_all(select(mutes.c.id).where(
-            mutes.c.tenant_id == tid, mutes.c.account_id == viewer_id, mutes.c.target_account_id.in_(authors),
-            or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now)))
-        .limit(1))).first()
-    return row is not None
 
 
 class Renderer:
@@ -171,7 +154,7 @@ class Renderer:
                         original = (await load_statuses(conn, tid, [status.reblog_of_id])).get(status.reblog_of_id)
                         if original is not None:
                             authors.add(original.account_id)
-                    if await _rejected(conn, tid, self.viewer_id, authors):
+                    if await blocked_or_muted(conn, tid, self.viewer_id, authors):
                         return None
                 out = await render_statuses(self.c, conn, self.tenant, self.viewer_id, [status])
                 result = (out[0], bool((out[0]["reblog"] or out[0])["media_attachments"])) if out else None
@@ -179,18 +162,15 @@ class Renderer:
                     data[ANON_RENDER] = result
                 return result
             if name == "notification" and self.viewer_id is not None:
-                row = (await conn.execute(select(notifications).where(
-                    notifications.c.tenant_id == tid, notifications.c.id == ref,
-                    notifications.c.account_id == self.viewer_id))).first()
-                if row is None:
+                try:
+                    found_notification = await get_notification(conn, tid, self.viewer_id, ref)
+                except ApiError:
                     return None
                 rendered = await render_notifications(self.c, conn, self.tenant, self.viewer_id,
-                                                      [from_row(Notification, row)])
+                                                      [found_notification])
                 return (rendered[0], False) if rendered else None
             if name == "conversation" and self.viewer_id is not None:
-                row = (await conn.execute(select(account_conversations).where(
-                    account_conversations.c.tenant_id == tid, account_conversations.c.id == ref,
-                    account_conversations.c.account_id == self.viewer_id))).first()
+                row = await own_conversation(conn, tid, self.viewer_id, ref)
                 if row is None:
                     return None
                 convs = await render_conversations(self.c, conn, self.tenant, self.viewer_id, [row])
