@@ -1,6 +1,8 @@
 """Processing a stored inbound activity (the `ap.inbox` job): routed by type
 to the handler tables of the `inbound_*` modules. Each module exposes
-`HANDLERS` (activity type -> handler), and may expose `UNDO_HANDLERS` (type of
+`HANDLERS` (activity type -> handler; several modules may handle one
+type, e.g. Update of an actor and Update of a Note, and each is called in turn
+and ignores objects that are not its own), and may expose `UNDO_HANDLERS` (type of
 the undone object -> handler) and `UNDO_BY_ID` (handlers for an Undo whose
 object is a bare id; each matches the id against what it stores). Unknown
 types are accepted and ignored. Handlers are idempotent by activity id."""
@@ -14,6 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from steward.activitypub import vocab
+from steward.federation import policy
 from steward.model.entities import Tenant
 
 if TYPE_CHECKING:
@@ -32,12 +35,13 @@ def _modules() -> list[ModuleType]:
 
 
 @cache
-def tables() -> tuple[dict[str, Handler], dict[str, UndoHandler], tuple[UndoHandler, ...]]:
-    handlers: dict[str, Handler] = {}
+def tables() -> tuple[dict[str, list[Handler]], dict[str, UndoHandler], tuple[UndoHandler, ...]]:
+    handlers: dict[str, list[Handler]] = {}
     undo: dict[str, UndoHandler] = {}
     by_id: list[UndoHandler] = []
     for module in _modules():
-        handlers.update(getattr(module, "HANDLERS", {}))
+        for kind, handler in getattr(module, "HANDLERS", {}).items():
+            handlers.setdefault(kind, []).append(handler)
         undo.update(getattr(module, "UNDO_HANDLERS", {}))
         by_id.extend(getattr(module, "UNDO_BY_ID", []))
     return handlers, undo, tuple(by_id)
@@ -68,11 +72,15 @@ async def process(c: Container, payload: dict[str, Any]) -> None:
         return
     doc: dict[str, Any] = payload["activity"]
     kind = vocab.type_of(doc) or ""
+    if await policy.refuses(c, tenant, vocab.id_of(doc.get("actor"))):
+        log.info("inbox: %s %s dropped, its domain was blocked after it arrived", kind, doc.get("id"))
+        return
     if kind == "Undo":
         await _undo(c, tenant, doc, payload)
         return
-    handler = tables()[0].get(kind)
-    if handler is None:
+    handlers = tables()[0].get(kind)
+    if not handlers:
         log.info("inbox: %s %s accepted and ignored (no handler for this type)", kind, doc.get("id"))
         return
-    await handler(c, tenant, doc, payload)
+    for handler in handlers:
+        await handler(c, tenant, doc, payload)
