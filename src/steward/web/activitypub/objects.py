@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
@@ -16,8 +15,8 @@ from steward.activitypub import convert
 from steward.activitypub.convert import NoteParts
 from steward.core.errors import ApiError
 from steward.core.text import strip_tags
-from steward.db.tables import accounts, statuses
-from steward.federation.objects import PUBLISHED, load_note_parts, published_status, status_for_reader
+from steward.federation.collections import originals_of, public_reply_uris
+from steward.federation.objects import load_note_parts, published_status, status_for_reader
 from steward.model.entities import Account, Status
 from steward.web.activitypub.common import as2, local_account, signed_reader, wants_as2
 from steward.web.base import Ctx, endpoint
@@ -76,10 +75,7 @@ async def status_activity(ctx: Ctx) -> Any:
         create = convert.status_to_create(ctx.base_url, ctx.tenant, await _parts(ctx, status))
         return as2(convert.with_context(create), negotiated=False)
     async with ctx.c.db.read() as conn:
-        original = (await conn.execute(select(statuses.c.uri, accounts.c.uri.label("author_uri")).join(
-            accounts, (accounts.c.tenant_id == statuses.c.tenant_id) & (accounts.c.id == statuses.c.account_id))
-            .where(statuses.c.tenant_id == ctx.tenant.id, statuses.c.id == status.reblog_of_id,
-                   statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(PUBLISHED)))).first()
+        original = (await originals_of(conn, ctx.tenant.id, [status])).get(status.reblog_of_id)
     if original is None:
         raise ApiError(404, "Record not found")
     return as2(convert.with_context(convert.status_to_announce(ctx.base_url, account, status, original.uri,
@@ -91,11 +87,8 @@ async def status_replies(ctx: Ctx) -> Any:
     _, status = await _status(ctx, as2_read=True)
     uri = f"{status.uri}/replies"
     async with ctx.c.db.read() as conn:
-        rows = (await conn.execute(select(statuses.c.uri).where(
-            statuses.c.tenant_id == ctx.tenant.id, statuses.c.in_reply_to_id == status.id,
-            statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(PUBLISHED))
-            .order_by(statuses.c.id).limit(REPLIES_PAGE))).all()
-    page = {"id": f"{uri}?page=true", "type": "CollectionPage", "partOf": uri, "items": [r.uri for r in rows]}
+        replies = await public_reply_uris(conn, ctx.tenant.id, status.id, REPLIES_PAGE)
+    page = {"id": f"{uri}?page=true", "type": "CollectionPage", "partOf": uri, "items": replies}
     if ctx.request.query_params.get("page"):
         return as2(convert.with_context(page), negotiated=False)
     return as2(convert.with_context({"id": uri, "type": "Collection", "first": page}), negotiated=False)
