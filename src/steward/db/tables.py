@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -111,6 +112,19 @@ accounts = _tenant_pk(
     ),
 )
 
+# A tenant's own staff roles beside owner/admin/moderator (Mastodon's custom roles).
+custom_roles = _tenant_pk(
+    "custom_roles",
+    Column("name", String(64), nullable=False),
+    Column("color", String(16), nullable=False, default=""),
+    Column("permissions", BigInteger, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("highlighted", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "name", name="uq_custom_roles_name"),),
+)
+
 users = _tenant_pk(
     "users",
     Column("account_id", BigInteger, nullable=False),
@@ -126,6 +140,9 @@ users = _tenant_pk(
     Column("settings", JSON, nullable=False, default=dict),
     Column("created_at", TS, nullable=False),
     Column("current_sign_in_at", TS),
+    # A custom role's definition, copied from custom_roles when assigned and kept in
+    # step when the role changes, so permission checks need no extra query.
+    Column("role_spec", JSON),
     extra=(
         UniqueConstraint("tenant_id", "email", name="uq_users_email"),
         UniqueConstraint("tenant_id", "account_id", name="uq_users_account"),
@@ -210,6 +227,9 @@ statuses = _tenant_pk(
         Index("ix_statuses_reblog", "tenant_id", "reblog_of_id"),
         Index("ix_statuses_quote", "tenant_id", "quote_of_id"),
         Index("ix_statuses_uri", "tenant_id", "uri"),
+        # A remote status or boost is stored once per tenant, however many deliveries race.
+        Index("uq_statuses_remote_uri", "tenant_id", "uri", unique=True,
+              sqlite_where=text("local = 0"), postgresql_where=text("local = false")),
         Index("ix_statuses_public", "tenant_id", "visibility", "local", "id"),
     ),
 )
@@ -346,6 +366,8 @@ notifications = _tenant_pk(
     Column("type", String(32), nullable=False),
     Column("status_id", BigInteger),
     Column("report_id", BigInteger),
+    # moderation_warning: the strike (account_warnings.id) the notification is about.
+    Column("account_warning_id", BigInteger),
     Column("group_key", String(128)),
     # Held back by the recipient's notification policy: shown only as a request.
     Column("filtered", Boolean, nullable=False, default=False),
@@ -542,6 +564,8 @@ instances = _tenant_pk(
     Column("last_seen_at", TS),
     Column("unavailable_since", TS),
     Column("failure_count", Integer, nullable=False, default=0),
+    # Outbound delivery: when a delivery to this host last failed (federation/delivery.py).
+    Column("last_failure_at", TS),
     extra=(UniqueConstraint("tenant_id", "domain", name="uq_instances_domain"),),
 )
 
@@ -677,6 +701,40 @@ statements_of_reasons = _tenant_pk(
     Column("application_date", TS, nullable=False),
     Column("created_at", TS, nullable=False),
     extra=(Index("ix_statements_of_reasons_created", "tenant_id", "created_at"),),
+)
+
+# Moderators' notes on a report (moderation/report_notes.py).
+report_notes = _tenant_pk(
+    "report_notes",
+    Column("report_id", BigInteger, nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    extra=(Index("ix_report_notes_report", "tenant_id", "report_id", "id"),),
+)
+
+# A user's appeal of a strike: one per strike (moderation/appeals.py).
+appeals = _tenant_pk(
+    "appeals",
+    Column("account_id", BigInteger, nullable=False),
+    Column("account_warning_id", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("approved_at", TS),
+    Column("approved_by_account_id", BigInteger),
+    Column("rejected_at", TS),
+    Column("rejected_by_account_id", BigInteger),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "account_warning_id", name="uq_appeals_warning"),),
+)
+
+# Canned texts for moderation actions (Mastodon's account_warning_presets).
+account_warning_presets = _tenant_pk(
+    "account_warning_presets",
+    Column("title", String(200), nullable=False, default=""),
+    Column("text", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
 )
 
 email_domain_blocks = _tenant_pk(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 23:38:23.771098
+Create Date: 2026-11-29 23:43:22.184040
 """
 
 from __future__ import annotations
@@ -51,6 +51,16 @@ def upgrade() -> None:
     with op.batch_alter_table("account_notes", schema=None) as batch_op:
         batch_op.create_index("ix_account_notes_target", ["tenant_id", "target_account_id", "id"], unique=False)
 
+    op.create_table(
+        "account_warning_presets",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_account_warning_presets")),
+    )
     op.create_table(
         "account_warnings",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
@@ -174,6 +184,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_announcements")),
     )
     op.create_table(
+        "appeals",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_warning_id", sa.BigInteger(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("approved_by_account_id", sa.BigInteger(), nullable=True),
+        sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rejected_by_account_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_appeals")),
+        sa.UniqueConstraint("tenant_id", "account_warning_id", name="uq_appeals_warning"),
+    )
+    op.create_table(
         "blocklist_subscriptions",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -256,6 +282,20 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_custom_emojis")),
         sa.UniqueConstraint("tenant_id", "shortcode", "domain", name="uq_custom_emojis"),
+    )
+    op.create_table(
+        "custom_roles",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("color", sa.String(length=16), nullable=False),
+        sa.Column("permissions", sa.BigInteger(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("highlighted", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_custom_roles")),
+        sa.UniqueConstraint("tenant_id", "name", name="uq_custom_roles_name"),
     )
     op.create_table(
         "domain_allows",
@@ -427,6 +467,7 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("unavailable_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("failure_count", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_instances")),
         sa.UniqueConstraint("tenant_id", "domain", name="uq_instances_domain"),
     )
@@ -552,6 +593,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("status_id", sa.BigInteger(), nullable=True),
         sa.Column("report_id", sa.BigInteger(), nullable=True),
+        sa.Column("account_warning_id", sa.BigInteger(), nullable=True),
         sa.Column("group_key", sa.String(length=128), nullable=True),
         sa.Column("filtered", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -651,6 +693,19 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_push_subscriptions")),
     )
+    op.create_table(
+        "report_notes",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("report_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_report_notes")),
+    )
+    with op.batch_alter_table("report_notes", schema=None) as batch_op:
+        batch_op.create_index("ix_report_notes_report", ["tenant_id", "report_id", "id"], unique=False)
+
     op.create_table(
         "reports",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
@@ -803,6 +858,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_statuses_reblog", ["tenant_id", "reblog_of_id"], unique=False)
         batch_op.create_index("ix_statuses_reply", ["tenant_id", "in_reply_to_id"], unique=False)
         batch_op.create_index("ix_statuses_uri", ["tenant_id", "uri"], unique=False)
+        batch_op.create_index(
+            "uq_statuses_remote_uri",
+            ["tenant_id", "uri"],
+            unique=True,
+            sqlite_where=sa.text("local = 0"),
+            postgresql_where=sa.text("local = false"),
+        )
 
     op.create_table(
         "suggestion_dismissals",
@@ -881,6 +943,7 @@ def upgrade() -> None:
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("current_sign_in_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("role_spec", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_users")),
         sa.UniqueConstraint("tenant_id", "account_id", name="uq_users_account"),
         sa.UniqueConstraint("tenant_id", "email", name="uq_users_email"),
@@ -900,6 +963,9 @@ def downgrade() -> None:
 
     op.drop_table("suggestion_dismissals")
     with op.batch_alter_table("statuses", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_statuses_remote_uri", sqlite_where=sa.text("local = 0"), postgresql_where=sa.text("local = false")
+        )
         batch_op.drop_index("ix_statuses_uri")
         batch_op.drop_index("ix_statuses_reply")
         batch_op.drop_index("ix_statuses_reblog")
@@ -930,6 +996,10 @@ def downgrade() -> None:
     op.drop_table("statements_of_reasons")
     op.drop_table("scheduled_statuses")
     op.drop_table("reports")
+    with op.batch_alter_table("report_notes", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_notes_report")
+
+    op.drop_table("report_notes")
     op.drop_table("push_subscriptions")
     op.drop_table("polls")
     op.drop_table("poll_votes")
@@ -991,6 +1061,7 @@ def downgrade() -> None:
     op.drop_table("email_domain_blocks")
     op.drop_table("domain_blocks")
     op.drop_table("domain_allows")
+    op.drop_table("custom_roles")
     op.drop_table("custom_emojis")
     op.drop_table("console_sessions")
     op.drop_table("canonical_email_blocks")
@@ -1003,6 +1074,7 @@ def downgrade() -> None:
 
     op.drop_table("blocks")
     op.drop_table("blocklist_subscriptions")
+    op.drop_table("appeals")
     op.drop_table("announcements")
     op.drop_table("announcement_reactions")
     op.drop_table("announcement_dismissals")
@@ -1018,6 +1090,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_account_warnings_target")
 
     op.drop_table("account_warnings")
+    op.drop_table("account_warning_presets")
     with op.batch_alter_table("account_notes", schema=None) as batch_op:
         batch_op.drop_index("ix_account_notes_target")
 

@@ -1,0 +1,1 @@
+"""Server-rendered HTML pages for a tenant's admins and moderators (no JavaScript needed)."""
