@@ -227,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--scopes", default="read write follow")
     tk.add_argument("--token", help=argparse.SUPPRESS)  # fixed token value, for test harnesses
     tk.set_defaults(fn=cmd_token_create)
+
+    from steward.cli_federation import add_parsers as add_federation_parsers
+
+    add_federation_parsers(sub)
     return parser
 
 

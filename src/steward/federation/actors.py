@@ -13,6 +13,7 @@ from steward.core.clock import utcnow
 from steward.core.ids import new_id
 from steward.core.text import sanitize_html
 from steward.db.tables import accounts
+from steward.federation.policy import account_marks, stored_rule
 from steward.model.entities import Tenant
 from steward.social.relationships import insert_ignore
 
@@ -69,6 +70,8 @@ def actor_columns(tenant: Tenant, doc: dict[str, Any]) -> dict[str, Any]:
 async def upsert_remote_actor(conn: AsyncConnection, tenant: Tenant, doc: dict[str, Any]) -> int:
     """Store or refresh a remote actor in this tenant; returns its account id."""
     values = actor_columns(tenant, doc)
+    marks = account_marks(await stored_rule(conn, tenant.id, values["domain"]))
+    values.update({k: v for k, v in marks.items() if k.endswith("_url")})  # rejected media, on every refresh
     found = (await conn.execute(select(accounts.c.id).where(
         accounts.c.tenant_id == tenant.id, accounts.c.uri == values["uri"], accounts.c.domain != ""))).first()
     if found is None:
@@ -83,7 +86,7 @@ async def upsert_remote_actor(conn: AsyncConnection, tenant: Tenant, doc: dict[s
     await insert_ignore(conn, accounts, {
         "tenant_id": tenant.id, "id": account_id, "note_source": "", "memorial": False,
         "hide_collections": False, "statuses_count": 0, "followers_count": 0, "following_count": 0,
-        "created_at": utcnow(), **values})
+        "created_at": utcnow(), **values, **marks})
     row = (await conn.execute(select(accounts.c.id).where(
         accounts.c.tenant_id == tenant.id, accounts.c.uri == values["uri"]))).first()
     if row is None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from steward.activitypub import vocab
 from steward.activitypub.transport import TransportError
 from steward.db.tables import accounts
+from steward.federation import policy
 from steward.federation.actors import ActorError, upsert_remote_actor
 from steward.federation.keys import instance_signer
 from steward.model.entities import Account, Tenant, from_row
@@ -31,6 +32,8 @@ async def fetch_object(c: Container, tenant: Tenant, url: str) -> dict[str, Any]
     URL it was fetched from (a server speaks only for its own objects)."""
     if vocab.host_of(url) is None:
         raise FetchError("not an http(s) URL")
+    if await policy.refuses(c, tenant, url):
+        raise FetchError("the domain is blocked or not allowed")
     try:
         doc = await c.transport.fetch_json(url, signer=instance_signer(c.base_url(tenant), tenant))
     except TransportError as exc:

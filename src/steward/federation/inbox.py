@@ -16,6 +16,7 @@ from steward.activitypub import vocab
 from steward.activitypub.signatures import Request, SignatureError, verify_request
 from steward.core.errors import ApiError
 from steward.db.tables import jobs
+from steward.federation import policy
 from steward.federation.keys import RemoteKeys
 from steward.jobs.queue import enqueue
 from steward.model.entities import Tenant
@@ -59,6 +60,9 @@ async def receive(c: Container, tenant: Tenant, req: Request, doc: dict[str, Any
     for an unusable activity. `recipient` is the local username of a personal
     inbox (None for the shared and instance inboxes)."""
     actor, activity_id, kind = _check_shape(doc)
+    if await policy.refuses(c, tenant, actor):
+        # Before any key fetch: nothing goes out to a refused domain. Mastodon answers 403 too.
+        raise ApiError(403, "The domain is not allowed to federate with this server")
     try:
         verified = await verify_request(req, RemoteKeys(c, tenant), require_owner=actor)
     except SignatureError as exc:

@@ -16,6 +16,7 @@ from steward.activitypub.keys import generate_key_pair
 from steward.activitypub.signatures import KeyInfo
 from steward.activitypub.transport import Signer, TransportError
 from steward.db.tables import accounts
+from steward.federation import policy
 from steward.federation.actors import ActorError, upsert_remote_actor
 from steward.model.entities import Account, Tenant
 
@@ -90,6 +91,8 @@ class RemoteKeys:
         return await self._fetch(key_id, actor_url)
 
     async def _fetch(self, key_id: str, actor_url: str) -> KeyInfo | None:
+        if await policy.refuses(self.c, self.tenant, actor_url):
+            return None
         signer = instance_signer(self.c.base_url(self.tenant), self.tenant)
         try:
             doc = await self.c.transport.fetch_json(actor_url, signer=signer)

@@ -20,6 +20,17 @@ from steward.moderation.audit import log_action
 
 SEVERITIES = ("noop", "silence", "suspend")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Bumped on every change of a tenant's blocks or allows, so the federation
+# policy cache of this process (federation/policy.py) reloads at once.
+_generations: dict[int, int] = {}
+
+
+def generation(tenant_id: int) -> int:
+    return _generations.get(tenant_id, 0)
+
+
+def _changed(tenant_id: int) -> None:
+    _generations[tenant_id] = generation(tenant_id) + 1
 
 
 def normalise_domain(raw: str | None) -> str:
@@ -121,6 +132,7 @@ async def create_block(conn: AsyncConnection, tenant_id: int, actor_id: int, dom
         private_comment=fields.get("private_comment"), public_comment=fields.get("public_comment"),
         obfuscate=bool(fields.get("obfuscate")), created_at=now))
     await _apply(conn, tenant_id, domain, severity, now)
+    _changed(tenant_id)
     await log_action(conn, tenant_id, actor_id, "create", "DomainBlock", block_id, domain, severity=severity)
     return await get_row(conn, domain_blocks, tenant_id, block_id)
 
@@ -137,6 +149,7 @@ async def update_block(conn: AsyncConnection, tenant_id: int, actor_id: int, blo
     if values.get("severity", row.severity) != row.severity:
         await _lift(conn, tenant_id, row.domain, row.created_at)
         await _apply(conn, tenant_id, row.domain, values["severity"], row.created_at)
+    _changed(tenant_id)
     await log_action(conn, tenant_id, actor_id, "update", "DomainBlock", block_id, row.domain,
                      changed=sorted(values))
     return await get_row(conn, domain_blocks, tenant_id, block_id)
@@ -147,6 +160,7 @@ async def delete_block(conn: AsyncConnection, tenant_id: int, actor_id: int, blo
     await _lift(conn, tenant_id, row.domain, row.created_at)
     await conn.execute(delete(domain_blocks).where(domain_blocks.c.tenant_id == tenant_id,
                                                    domain_blocks.c.id == block_id))
+    _changed(tenant_id)
     await log_action(conn, tenant_id, actor_id, "destroy", "DomainBlock", block_id, row.domain)
 
 
@@ -160,6 +174,7 @@ async def create_allow(conn: AsyncConnection, tenant_id: int, actor_id: int, dom
     allow_id = new_id()
     await conn.execute(domain_allows.insert().values(tenant_id=tenant_id, id=allow_id, domain=domain,
                                                      created_at=utcnow()))
+    _changed(tenant_id)
     await log_action(conn, tenant_id, actor_id, "create", "DomainAllow", allow_id, domain)
     return await get_row(conn, domain_allows, tenant_id, allow_id)
 
@@ -168,4 +183,5 @@ async def delete_allow(conn: AsyncConnection, tenant_id: int, actor_id: int, all
     row = await get_row(conn, domain_allows, tenant_id, allow_id)
     await conn.execute(delete(domain_allows).where(and_(domain_allows.c.tenant_id == tenant_id,
                                                         domain_allows.c.id == allow_id)))
+    _changed(tenant_id)
     await log_action(conn, tenant_id, actor_id, "destroy", "DomainAllow", allow_id, row.domain)

@@ -136,7 +136,7 @@ async def instance_v2(ctx: Ctx) -> Any:
                          "profile_field_name_limit": 255, "profile_field_value_limit": 255},
             **_limits(ctx),
             "translation": {"enabled": False},
-            "limited_federation": False,
+            "limited_federation": bool(ctx.tenant.setting("limited_federation", False)),
         },
         "registrations": {"enabled": enabled, "approval_required": approval, "reason_required": approval,
                           "message": None, "url": None, "min_age": None},
