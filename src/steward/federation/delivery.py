@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.activitypub.transport import TransportError
+from steward.federation import policy
 from steward.federation.keys import account_keys
 from steward.jobs.queue import enqueue
 from steward.social.accounts import get_account
@@ -35,6 +36,9 @@ async def queue_delivery(conn: AsyncConnection, tenant_id: int, account_id: int 
 async def deliver(c: Container, payload: dict[str, Any]) -> None:
     tenant = await c.tenants.get(int(payload["tenant_id"]))
     if tenant is None or tenant.suspended_at is not None:
+        return
+    if await policy.refuses(c, tenant, payload["inbox"]):
+        log.info("delivery to %s dropped: the domain is blocked or not allowed", payload["inbox"])
         return
     base = c.base_url(tenant)
     if payload.get("account_id") is None:
