@@ -107,7 +107,9 @@ class Account:
     inbox_url: str | None = None
     shared_inbox_url: str | None = None
     followers_url: str | None = None
+    featured_url: str | None = None
     actor_type: str = "Person"
+    fetched_at: datetime | None = None
 
     @property
     def local(self) -> bool:
@@ -133,6 +135,7 @@ class User:
     created_at: datetime | None = None
     sign_up_reason: str | None = None
     sign_up_ip: str | None = None
+    role_spec: dict[str, Any] | None = None  # a custom role's definition (see moderation/custom_roles.py)
 
 
 @dataclass(slots=True)
@@ -238,5 +241,6 @@ class Notification:
     type: str
     status_id: int | None = None
     report_id: int | None = None
+    account_warning_id: int | None = None
     group_key: str | None = None
     created_at: datetime | None = None

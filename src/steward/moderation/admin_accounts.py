@@ -25,8 +25,10 @@ from steward.db.tables import (
     statuses,
     users,
 )
+from steward.jobs.queue import enqueue
 from steward.model.entities import Account, User, from_row
 from steward.moderation.audit import log_action
+from steward.moderation.presets import action_text
 from steward.moderation.roles import ROLE_BY_ID, STAFF, outranks
 from steward.moderation.statements import record_statement
 
@@ -171,8 +173,9 @@ async def _content_date(conn: AsyncConnection, tenant_id: int, status_ids: list[
 
 
 async def take_action(conn: AsyncConnection, tenant_id: int, actor: Account, actor_user: User, target_id: int, *,
-                      action: str, report_id: int | None, text: str) -> None:
-    """POST /api/v1/admin/accounts/:id/action."""
+                      action: str, report_id: int | None, text: str, warning_preset_id: int | None = None) -> int:
+    """POST /api/v1/admin/accounts/:id/action; returns the strike's id. A local
+    account's user is told with a moderation_warning notification."""
     if action not in ACTION_TYPES:
         raise ApiError(422, "Validation failed: Type is not included in the list",
                        {"type": [{"error": "ERR_INCLUSION", "description": "is not included in the list"}]})
@@ -211,7 +214,13 @@ async def take_action(conn: AsyncConnection, tenant_id: int, actor: Account, act
         for rid in ids:
             await log_action(conn, tenant_id, actor.id, "resolve", "Report", rid)
     status_ids = list(report["status_ids"]) if report else []
+    text = await action_text(conn, tenant_id, warning_preset_id, text)
     warning_id = await _strike(conn, tenant_id, actor, target, action, text, status_ids, report)
+    if target_user is not None:
+        # Mastodon names the warned account itself as the notification's account.
+        await enqueue(conn, "notify", {"tenant_id": tenant_id, "account_id": target.id, "from_account_id": target.id,
+                                       "type": "moderation_warning", "account_warning_id": warning_id},
+                      tenant_id=tenant_id)
     await log_action(conn, tenant_id, actor.id, "warn" if action == "none" else action, "Account", target.id,
                      target.acct(), warning_id=warning_id, report_id=report["id"] if report else None)
     await record_statement(
@@ -219,6 +228,7 @@ async def take_action(conn: AsyncConnection, tenant_id: int, actor: Account, act
         warning_id=warning_id, report=report,
         rule_texts=await _rule_texts(conn, tenant_id, list(report["rule_ids"]) if report else []),
         status_ids=status_ids, content_date=await _content_date(conn, tenant_id, status_ids))
+    return warning_id
 
 
 # Reversals: (column on accounts or users, audit action)

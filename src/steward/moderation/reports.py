@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
-from steward.db.tables import instance_rules, reports, statuses
+from steward.db.tables import account_warnings, instance_rules, reports, statuses
 from steward.model.entities import Account, Tenant
 from steward.moderation.audit import log_action
 from steward.social.accounts import get_account
+from steward.social.federate import federate
 
 if TYPE_CHECKING:
     from steward.container import Container
@@ -121,10 +122,12 @@ async def rules_by_id(conn: AsyncConnection, tenant_id: int, ids: list[int]) -> 
 
 
 async def file_report(c: Container, tenant: Tenant, reporter: Account, *, target_id: int, status_ids: list[int],
-                      rule_ids: list[int], category: str, comment: str) -> tuple[dict[str, Any], Account]:
+                      rule_ids: list[int], category: str, comment: str,
+                      forward: bool = False) -> tuple[dict[str, Any], Account]:
     """A user's report of an account (and some of its statuses) to this tenant's
-    moderators. Forwarding to a remote server needs federation delivery, which is
-    not built yet: the report stays local and says so (`forwarded` false)."""
+    moderators. With `forward`, a report about a remote account is also sent to
+    its server as a Flag (signed by this tenant's instance actor); for a local
+    account `forward` means nothing, as on Mastodon."""
     if category not in CATEGORIES:
         raise ApiError(422, "Validation failed: Category is not included in the list",
                        {"category": [{"error": "ERR_INCLUSION", "description": "is not included in the list"}]})
@@ -145,8 +148,60 @@ async def file_report(c: Container, tenant: Tenant, reporter: Account, *, target
         row: dict[str, Any] = {
             "tenant_id": tenant.id, "id": new_id(), "account_id": reporter.id, "target_account_id": target.id,
             "status_ids": list(dict.fromkeys(status_ids)), "rule_ids": list(dict.fromkeys(rule_ids)),
-            "category": category, "comment": comment, "forwarded": False, "action_taken_at": None,
-            "created_at": now, "updated_at": now,
+            "category": category, "comment": comment, "forwarded": bool(forward and not target.local),
+            "action_taken_at": None, "created_at": now, "updated_at": now,
         }
         await conn.execute(reports.insert().values(**row))
+        if row["forwarded"]:
+            await federate(conn, tenant.id, "report.forward", report_id=row["id"])
+    if row["forwarded"]:
+        c.jobs.wake()
     return row, target
+
+
+async def forward(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int) -> dict[str, Any]:
+    """A moderator sends a report about a remote account to that account's server
+    (once: a second forward would only repeat the same Flag)."""
+    report = await get_report(conn, tenant_id, report_id)
+    target = await get_account(conn, tenant_id, report["target_account_id"])
+    if target.local:
+        raise ApiError(422, "Only reports about remote accounts can be forwarded")
+    if report["forwarded"]:
+        raise ApiError(422, "This report was already forwarded")
+    changed = await _change(conn, tenant_id, actor_id, report_id, "forward", forwarded=True)
+    await federate(conn, tenant_id, "report.forward", report_id=report_id)
+    return changed
+
+
+BATCH_ACTIONS = {"resolve": resolve, "reopen": reopen, "assign_to_self": assign, "unassign": unassign}
+
+
+async def batch(conn: AsyncConnection, tenant_id: int, actor_id: int, report_ids: list[int],
+                action: str) -> list[dict[str, Any]]:
+    """One queue step on several reports of this tenant, all or none (404 when one is missing)."""
+    step = BATCH_ACTIONS.get(action)
+    if step is None:
+        raise ApiError(422, f"Unknown batch action: {action}")
+    ids = list(dict.fromkeys(report_ids))
+    if not ids:
+        raise ApiError(422, "Validation failed: ids can't be blank")
+    if len(await reports_by_id(conn, tenant_id, ids)) != len(ids):
+        raise not_found()
+    return [await step(conn, tenant_id, actor_id, rid) for rid in ids]
+
+
+async def own_reports(conn: AsyncConnection, tenant_id: int, account_id: int, *, limit: int = 40
+                      ) -> list[dict[str, Any]]:
+    """The reports a user filed, newest first, each with its outcome as the
+    reporter is told it: `pending`, `no_action` (resolved without an action on
+    the account) or `action_taken` (a moderator acted on the account for it)."""
+    rows = [dict(r._mapping) for r in (await conn.execute(select(reports).where(
+        reports.c.tenant_id == tenant_id, reports.c.account_id == account_id)
+        .order_by(reports.c.id.desc()).limit(limit))).all()]
+    acted = set((await conn.execute(select(account_warnings.c.report_id).where(
+        account_warnings.c.tenant_id == tenant_id, account_warnings.c.report_id.in_([r["id"] for r in rows]))))
+        .scalars()) if rows else set()
+    for r in rows:
+        r["outcome"] = ("pending" if r["action_taken_at"] is None
+                        else "action_taken" if r["id"] in acted else "no_action")
+    return rows

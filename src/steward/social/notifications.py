@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
          "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning", "quote",
          "quoted_update")
+# Types whose account is the recipient (there is no originating account).
+SELF_ADDRESSED = {"moderation_warning", "severed_relationships"}
 # Types Mastodon's grouped notifications fold together (within a time bucket).
 GROUPABLE = {"favourite", "reblog", "follow"}
 GROUP_PERIOD = 12 * 3600
@@ -50,6 +52,7 @@ class NewNotification:
     type: str
     status_id: int | None = None
     report_id: int | None = None
+    account_warning_id: int | None = None  # moderation_warning: the strike
 
 
 def group_key(n: NewNotification, notification_id: int, at: datetime) -> str:
@@ -153,8 +156,10 @@ async def create_notifications(conn: AsyncConnection, tid: int,
                                items: list[NewNotification]) -> list[Notification]:
     """Insert the notifications that should exist and do not yet; returns those
     the recipient sees now (not those their policy holds back as requests).
-    Only local users receive notifications; nobody is notified of their own acts."""
-    items = [n for n in items if n.account_id != n.from_account_id and n.type in TYPES]
+    Only local users receive notifications; nobody is notified of their own acts
+    (a moderation_warning names its recipient as its account, as Mastodon's do)."""
+    items = [n for n in items if n.type in TYPES
+             and (n.account_id != n.from_account_id or n.type in SELF_ADDRESSED)]
     if not items:
         return []
     settings = {r.account_id: r.settings or {} for r in await conn.execute(
@@ -186,22 +191,32 @@ async def create_notifications(conn: AsyncConnection, tid: int,
             notifications.c.from_account_id.in_({n.from_account_id for n in items}),
             or_(notifications.c.status_id.in_({n.status_id for n in items if n.status_id}),
                 and_(notifications.c.status_id.is_(None), notifications.c.created_at > now - REPEAT_WINDOW))))}
+    strikes = {n.account_warning_id for n in items if n.account_warning_id is not None}
+    warned = set((await conn.execute(select(notifications.c.account_warning_id).where(
+        notifications.c.tenant_id == tid, notifications.c.account_warning_id.in_(strikes))))
+        .scalars()) if strikes else set()
     out: list[tuple[Notification, bool]] = []
     seen: set[tuple[int, int, str, int | None]] = set()
     for n in items:
         key = (n.account_id, n.from_account_id, n.type, n.status_id)
-        if key in existing or key in seen:
+        if n.account_warning_id is not None:
+            # One notification per strike, however close together strikes come.
+            if n.account_warning_id in warned:
+                continue
+            warned.add(n.account_warning_id)
+        elif key in existing or key in seen:
             continue
         seen.add(key)
         nid = new_id()
         made = Notification(tenant_id=tid, id=nid, account_id=n.account_id, from_account_id=n.from_account_id,
                             type=n.type, status_id=n.status_id, report_id=n.report_id,
-                            group_key=group_key(n, nid, now), created_at=now)
+                            account_warning_id=n.account_warning_id, group_key=group_key(n, nid, now), created_at=now)
         out.append((made, actions.get(id(n)) == "filter"))
     if out:
         await conn.execute(notifications.insert(), [
             {"tenant_id": tid, "id": x.id, "account_id": x.account_id, "from_account_id": x.from_account_id,
-             "type": x.type, "status_id": x.status_id, "report_id": x.report_id, "group_key": x.group_key,
+             "type": x.type, "status_id": x.status_id, "report_id": x.report_id,
+             "account_warning_id": x.account_warning_id, "group_key": x.group_key,
              "filtered": held, "created_at": x.created_at} for x, held in out])
     return [x for x, held in out if not held]
 
@@ -221,10 +236,12 @@ async def notify(c: Container, tid: int, items: list[NewNotification]) -> list[N
 async def handle_notify_job(c: Container, payload: dict[str, Any]) -> None:
     status_id = payload.get("status_id")
     report_id = payload.get("report_id")
+    warning_id = payload.get("account_warning_id")
     await notify(c, int(payload["tenant_id"]), [NewNotification(
         account_id=int(payload["account_id"]), from_account_id=int(payload["from_account_id"]),
         type=str(payload["type"]), status_id=int(status_id) if status_id else None,
-        report_id=int(report_id) if report_id else None)])
+        report_id=int(report_id) if report_id else None,
+        account_warning_id=int(warning_id) if warning_id else None)])
 
 
 # -- reading ------------------------------------------------------------------------------------

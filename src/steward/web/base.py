@@ -140,7 +140,9 @@ def bearer_token(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
-async def load_viewer(c: Container, tenant: Tenant, raw_token: str) -> Viewer | None:
+async def load_viewer(c: Container, tenant: Tenant, raw_token: str, *, sanctioned: bool = False) -> Viewer | None:
+    """`sanctioned`: also a suspended or disabled user (never cached), for the
+    few routes such a user keeps: reading their strikes and appealing them."""
     digest = hash_token(raw_token)
     cached = c.auth_cache.get(digest, tenant.id)
     if cached is not None:
@@ -168,7 +170,7 @@ async def load_viewer(c: Container, tenant: Tenant, raw_token: str) -> Viewer | 
             if urow is None:
                 return None
             user = from_row(User, urow)
-            if user.disabled or not user.approved:
+            if (user.disabled and not sanctioned) or not user.approved:
                 return None
             arow = (
                 await conn.execute(
@@ -177,11 +179,12 @@ async def load_viewer(c: Container, tenant: Tenant, raw_token: str) -> Viewer | 
                     )
                 )
             ).first()
-            if arow is None or arow.suspended_at is not None:
+            if arow is None or (arow.suspended_at is not None and not sanctioned):
                 return None
             account = from_row(Account, arow)
     viewer = Viewer(token, user, account)
-    c.auth_cache.put(digest, tenant.id, viewer)
+    if not sanctioned:
+        c.auth_cache.put(digest, tenant.id, viewer)
     return viewer
 
 
@@ -193,7 +196,8 @@ Route = Callable[[Request], Awaitable[Response]]
 
 def endpoint(scope: str | None = None, *, auth: str = "user") -> Callable[[Handler], Route]:
     """Wrap a route. `auth`: "user" (a user token), "app" (any valid token),
-    "optional" (a token is checked when sent), "none" (never looked at)."""
+    "optional" (a token is checked when sent), "none" (never looked at),
+    "sanctioned" (a user token, also of a suspended or disabled user)."""
 
     def wrap(fn: Handler) -> Route:
         async def handler(request: Request) -> Response:
@@ -204,14 +208,16 @@ def endpoint(scope: str | None = None, *, auth: str = "user") -> Callable[[Handl
                 raw = bearer_token(request)
                 if raw:
                     viewer = await load_viewer(c, tenant, raw)
+                    if viewer is None and auth == "sanctioned":
+                        viewer = await load_viewer(c, tenant, raw, sanctioned=True)
                     if viewer is None:
                         raise ApiError(401, "The access token is invalid")
-                elif auth in {"user", "app"}:
+                elif auth in {"user", "app", "sanctioned"}:
                     raise ApiError(401, "The access token is invalid")
                 if viewer is not None:
                     if scope and not scopes_allow_any(viewer.token.scope_set, scope):
                         raise ApiError(403, "This action is outside the authorized scopes")
-                    if auth == "user" and viewer.account is None:
+                    if auth in {"user", "sanctioned"} and viewer.account is None:
                         raise ApiError(422, "This method requires an authenticated user")
             params = await read_params(request, c.settings.max_json_body)
             result = await fn(Ctx(request, c, tenant, viewer, params))

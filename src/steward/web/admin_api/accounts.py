@@ -82,11 +82,11 @@ async def action(ctx: Ctx) -> Any:
     kind = p.str("type", "none", max_len=16) or "none"
     text = p.str("text", "", max_len=5000) or ""
     report_id = p.id("report_id")
-    p.str("warning_preset_id", max_len=32)  # Steward has no warning presets; the text is used as sent
-    p.bool("send_email_notification", True)  # no mail is sent yet; the strike is recorded either way
+    preset_id = p.id("warning_preset_id")
+    p.bool("send_email_notification", True)  # no mail: the user is told by a moderation_warning notification
     async with ctx.c.db.write() as conn:
         await svc.take_action(conn, ctx.tenant.id, ctx.me, actor, ctx.path_id(), action=kind, report_id=report_id,
-                              text=text)
+                              text=text, warning_preset_id=preset_id)
     ctx.c.auth_cache.clear()
     return {}
 

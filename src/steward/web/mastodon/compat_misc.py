@@ -100,11 +100,10 @@ async def create_report(ctx: Ctx) -> Any:
     if account_id is None:
         raise ApiError(422, "Validation failed: Account can't be blank",
                        {"account_id": [{"error": "ERR_BLANK", "description": "can't be blank"}]})
-    p.bool("forward", False)  # checked for type; forwarding waits for federation delivery
     row, target = await file_report(
         ctx.c, ctx.tenant, ctx.me, target_id=account_id, status_ids=p.id_list("status_ids", max_items=100),
         rule_ids=p.id_list("rule_ids", max_items=100), category=p.str("category", "other", max_len=16) or "other",
-        comment=p.str("comment", "", max_len=MAX_REPORT_COMMENT) or "")
+        comment=p.str("comment", "", max_len=MAX_REPORT_COMMENT) or "", forward=bool(p.bool("forward", False)))
     return report_to_api(ctx.base_url, ctx.tenant, row, target)
 
 

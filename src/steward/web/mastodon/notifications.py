@@ -19,6 +19,7 @@ from steward.web.base import Ctx, Page, endpoint, json, link_header, page_params
 from steward.web.mastodon.compat_misc import report_to_api
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.mastodon.serialize_statuses import load_statuses, render_statuses
+from steward.web.mastodon.strikes import warnings_by_id
 from steward.web.mastodon.timelines import apply_filters
 
 if TYPE_CHECKING:
@@ -45,12 +46,16 @@ async def render_notifications(c: Container, conn: AsyncConnection, tenant: Tena
     """Mastodon Notification entities; one whose account or status is gone is left out."""
     account_api, status_api = await _parts(c, conn, tenant, viewer_id, items)
     report_api = await _reports(c, conn, tenant, [n.report_id for n in items if n.report_id])
+    warning_api = await warnings_by_id(conn, c.base_url(tenant), tenant, [
+        (n.account_id, n.account_warning_id) for n in items if n.account_warning_id])
     out = []
     for n in items:
         account = account_api.get(n.from_account_id)
         status = status_api.get(n.status_id) if n.status_id else None
         report = report_api.get(n.report_id) if n.report_id else None
-        if account is None or (n.status_id and status is None) or (n.report_id and report is None):
+        warning = warning_api.get(n.account_warning_id) if n.account_warning_id else None
+        if account is None or (n.status_id and status is None) or (n.report_id and report is None) \
+                or (n.account_warning_id and warning is None):
             continue
         data: dict[str, Any] = {"id": str(n.id), "type": n.type, "created_at": iso(n.created_at),
                                 "group_key": n.group_key or f"ungrouped-{n.id}", "account": account}
@@ -58,6 +63,8 @@ async def render_notifications(c: Container, conn: AsyncConnection, tenant: Tena
             data["status"] = status
         if n.report_id:
             data["report"] = report
+        if n.account_warning_id:
+            data["moderation_warning"] = warning
         out.append(data)
     return out
 
