@@ -29,9 +29,9 @@ UndoHandler = Callable[["Container", Tenant, dict[str, Any], Any, dict[str, Any]
 
 
 def _modules() -> list[ModuleType]:
-    from steward.federation import inbound_follows
+    from steward.federation import inbound_flags, inbound_follows
 
-    return [inbound_follows]
+    return [inbound_follows, inbound_flags]
 
 
 @cache

@@ -25,7 +25,9 @@ EventHandler = Callable[["Container", Tenant, dict[str, Any]], Awaitable[None]]
 
 
 def _modules() -> list[ModuleType]:
-    return []
+    from steward.federation import outbound_flags
+
+    return [outbound_flags]
 
 
 @cache
