@@ -98,6 +98,7 @@ async def test_someone_else_cannot_appeal_or_decide(world: World) -> None:
     await world.local_carol.post(f"/api/v1/steward/strikes/{strike_id}/appeal", data={"text": "hi"})
     appeal_id = (await world.mod_mike.get("/api/v1/admin/steward/appeals")).json()[0]["id"]
     assert (await other.get("/api/v1/admin/steward/appeals")).status_code == 403
+    assert (await other.post(f"/api/v1/admin/steward/appeals/{appeal_id}/approve")).status_code == 403
 
 
 async def test_tenant_isolation(world: World) -> None:
