@@ -67,9 +67,14 @@ def actor_columns(tenant: Tenant, doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def upsert_remote_actor(conn: AsyncConnection, tenant: Tenant, doc: dict[str, Any]) -> int:
-    """Store or refresh a remote actor in this tenant; returns its account id."""
+async def upsert_remote_actor(conn: AsyncConnection, tenant: Tenant, doc: dict[str, Any], *,
+                              domain: str | None = None) -> int:
+    """Store or refresh a remote actor in this tenant; returns its account id.
+    `domain` is the handle domain confirmed by WebFinger when it differs from
+    the actor's host (`@press@example.gov` served by `social.example.gov`)."""
     values = actor_columns(tenant, doc)
+    if domain:
+        values["domain"] = domain
     marks = account_marks(await stored_rule(conn, tenant.id, values["domain"]))
     values.update({k: v for k, v in marks.items() if k.endswith("_url")})  # rejected media, on every refresh
     found = (await conn.execute(select(accounts.c.id).where(

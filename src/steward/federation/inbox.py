@@ -54,6 +54,24 @@ def _is_self_delete(doc: dict[str, Any], actor: str) -> bool:
     return vocab.type_of(doc) == "Delete" and vocab.id_of(doc.get("object")) == actor
 
 
+async def _queue_gone_check(c: Container, tenant: Tenant, actor: str) -> Received:
+    from steward.federation.fetch import stored_actor
+
+    if await stored_actor(c, tenant, actor) is None:
+        return Received(False)  # nothing of theirs is stored here, as Mastodon skips unknown actors' Deletes
+    dedupe = f"ap.actor_gone:{tenant.id}:" + hashlib.sha256(actor.encode()).hexdigest()
+    try:
+        async with c.db.write() as conn:
+            if (await conn.execute(select(jobs.c.id).where(jobs.c.dedupe_key == dedupe))).first() is not None:
+                return Received(False)
+            await enqueue(conn, "ap.actor_gone", {"tenant_id": tenant.id, "actor": actor}, tenant_id=tenant.id,
+                          dedupe_key=dedupe)
+    except IntegrityError:
+        return Received(False)
+    c.jobs.wake()
+    return Received(True)
+
+
 async def receive(c: Container, tenant: Tenant, req: Request, doc: dict[str, Any], *,
                   recipient: str | None) -> Received:
     """401 when the signature does not hold or its key is not the actor's; 400
@@ -67,8 +85,8 @@ async def receive(c: Container, tenant: Tenant, req: Request, doc: dict[str, Any
         verified = await verify_request(req, RemoteKeys(c, tenant), require_owner=actor)
     except SignatureError as exc:
         if _is_self_delete(doc, actor):
-            # A deleted actor's key is gone with it; there is nothing of theirs to verify against.
-            return Received(False)
+            # A deleted actor's key is gone with it: believe the Delete once its server confirms (404/410).
+            return await _queue_gone_check(c, tenant, actor)
         raise ApiError(401, f"Verification failed: {exc}") from exc
     dedupe = f"ap.inbox:{tenant.id}:" + (activity_id or hashlib.sha256(req.body).hexdigest())
     if len(dedupe) > 255:

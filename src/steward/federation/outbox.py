@@ -25,9 +25,9 @@ EventHandler = Callable[["Container", Tenant, dict[str, Any]], Awaitable[None]]
 
 
 def _modules() -> list[ModuleType]:
-    from steward.federation import outbound_flags
+    from steward.federation import outbound_flags, outbound_relationships, outbound_statuses
 
-    return [outbound_flags]
+    return [outbound_relationships, outbound_statuses, outbound_flags]
 
 
 @cache

@@ -13,6 +13,7 @@ from steward.core.text import render_plain
 from steward.db.tables import accounts, follow_requests, users
 from steward.model.entities import Account, Tenant, User
 from steward.social.accounts import get_account, get_user_for_account
+from steward.social.federate import federate
 from steward.social.relationships import authorize_all_requests
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ MAX_FIELDS = 4
 MAX_ATTRIBUTION_DOMAINS = 10
 PRIVACY = {"public", "unlisted", "private", "direct"}
 QUOTE_POLICIES = {"public", "followers", "nobody"}
+# Changes that do not show in the actor document, so no Update is sent for them alone.
+LOCAL_ONLY_SETTINGS = {"updated_at", "show_media", "show_media_replies", "show_featured", "attribution_domains"}
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 
@@ -124,6 +127,8 @@ async def update_profile(c: Container, tenant: Tenant, me: Account, params: Para
             if changes.get("locked") is False:
                 # Unlocking accepts whoever was waiting, as Mastodon does.
                 await authorize_all_requests(conn, tenant.id, me.id)
+            if set(changes) - LOCAL_ONLY_SETTINGS:
+                await federate(conn, tenant.id, "account.updated", account_id=me.id)
         user = await get_user_for_account(conn, tenant.id, me.id)
         if user_settings and user is not None:
             await conn.execute(update(users).where(users.c.tenant_id == tenant.id, users.c.id == user.id)
@@ -142,6 +147,8 @@ async def remove_profile_image(c: Container, tenant: Tenant, me: Account, kind: 
         old_path = getattr(current, column)
         await conn.execute(update(accounts).where(accounts.c.tenant_id == tenant.id, accounts.c.id == me.id)
                            .values({column: None, f"{kind}_description": "", "updated_at": utcnow()}))
+        if old_path:
+            await federate(conn, tenant.id, "account.updated", account_id=me.id)
         account = await get_account(conn, tenant.id, me.id)
     if old_path:
         await c.media.delete(old_path)

@@ -41,6 +41,7 @@ from steward.db.tables import (
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Tenant, from_row
 from steward.social.accounts import touch_counts
+from steward.social.federate import federate
 
 if TYPE_CHECKING:
     from steward.container import Container
@@ -352,6 +353,9 @@ async def follow(c: Container, tenant: Tenant, me: Account, target_id: int, *, r
             await enqueue(conn, "notify", {"tenant_id": tenant.id, "account_id": target.id,
                                            "from_account_id": me.id, "type": kind}, tenant_id=tenant.id)
             queued = True
+        elif inserted:
+            await federate(conn, tenant.id, "follow.requested", account_id=me.id, target_id=target.id)
+            queued = True
         rel = await relationship(conn, tenant.id, me.id, target)
     if queued:
         c.jobs.wake()
@@ -359,19 +363,60 @@ async def follow(c: Container, tenant: Tenant, me: Account, target_id: int, *, r
 
 
 async def unfollow(c: Container, tenant: Tenant, me: Account, target_id: int) -> Relationship:
-    """Stop following, or withdraw a pending request."""
+    """Stop following, or withdraw a pending request (a remote account's
+    server is sent the Undo of our Follow)."""
     async with c.db.write() as conn:
         target = await visible_target(conn, tenant.id, target_id)
-        await _drop_follow(conn, tenant.id, me.id, target.id)
-        await _drop_request(conn, tenant.id, me.id, target.id)
-        return await relationship(conn, tenant.id, me.id, target)
+        undone = await _end_following(conn, tenant.id, me, target)
+        rel = await relationship(conn, tenant.id, me.id, target)
+    if undone:
+        c.jobs.wake()
+    return rel
+
+
+async def _follow_uri(conn: AsyncConnection, table: Any, tenant_id: int, source: int, target: int) -> Any:
+    """The (id, uri) of a follow or request row, or None when there is none."""
+    return (await conn.execute(select(table.c.id, table.c.uri).where(
+        _pair(table, tenant_id, source, target)))).first()
+
+
+async def _end_following(conn: AsyncConnection, tenant_id: int, me: Account, target: Account) -> bool:
+    """Drop my follow of (or request to) `target`; for a remote target record
+    the Undo Follow. True when an outbound event was recorded."""
+    found = (await _follow_uri(conn, follows, tenant_id, me.id, target.id)
+             or await _follow_uri(conn, follow_requests, tenant_id, me.id, target.id))
+    await _drop_follow(conn, tenant_id, me.id, target.id)
+    await _drop_request(conn, tenant_id, me.id, target.id)
+    if found is None or target.local:
+        return False
+    await federate(conn, tenant_id, "follow.undone", account_id=me.id, target_id=target.id,
+                   follow_id=found.id, uri=found.uri)
+    return True
+
+
+async def _end_followed_by(conn: AsyncConnection, tenant_id: int, me: Account, follower: Account) -> bool:
+    """Drop `follower`'s follow of (or request to) me; a remote follower's
+    server is sent a Reject of its Follow, as Mastodon does. True when recorded."""
+    found = (await _follow_uri(conn, follows, tenant_id, follower.id, me.id)
+             or await _follow_uri(conn, follow_requests, tenant_id, follower.id, me.id))
+    await _drop_follow(conn, tenant_id, follower.id, me.id)
+    await _drop_request(conn, tenant_id, follower.id, me.id)
+    if found is None or follower.local:
+        return False
+    await federate(conn, tenant_id, "follower.removed", account_id=me.id, follower_id=follower.id,
+                   uri=found.uri)
+    return True
 
 
 async def remove_from_followers(c: Container, tenant: Tenant, me: Account, target_id: int) -> Relationship:
     async with c.db.write() as conn:
         target = await visible_target(conn, tenant.id, target_id)
-        await _drop_follow(conn, tenant.id, target.id, me.id)
-        return await relationship(conn, tenant.id, me.id, target)
+        was_following = await _has(conn, follows, tenant.id, target.id, me.id)
+        told = was_following and await _end_followed_by(conn, tenant.id, me, target)
+        rel = await relationship(conn, tenant.id, me.id, target)
+    if told:
+        c.jobs.wake()
+    return rel
 
 
 async def pending_request(conn: AsyncConnection, tenant_id: int, requester: int, me: int) -> Any:
@@ -429,6 +474,44 @@ async def reject_request(c: Container, tenant: Tenant, me: Account, requester_id
     return result
 
 
+# ---------------------------------------------------------------- what remote servers tell us
+
+async def follow_request_accepted(conn: AsyncConnection, tenant_id: int, request: Any) -> bool:
+    """A remote account accepted a local account's request (a follow_requests
+    row): it becomes a follow keeping its options and Follow id."""
+    await conn.execute(delete(follow_requests).where(follow_requests.c.tenant_id == tenant_id,
+                                                     follow_requests.c.id == request.id))
+    inserted = await create_follow(conn, tenant_id, request.account_id, request.target_account_id,
+                                   show_reblogs=request.show_reblogs, notify=request.notify,
+                                   languages=request.languages)
+    if inserted and request.uri:
+        await conn.execute(update(follows).where(_pair(follows, tenant_id, request.account_id,
+                                                       request.target_account_id)).values(uri=request.uri))
+    return inserted
+
+
+async def follow_ended(conn: AsyncConnection, tenant_id: int, source: int, target: int) -> bool:
+    """`source` no longer follows or asks to follow `target` (a remote Reject,
+    Block or Delete said so); nothing is sent. True when something was there."""
+    had = await _has(conn, follows, tenant_id, source, target) or await _has(
+        conn, follow_requests, tenant_id, source, target)
+    await _drop_follow(conn, tenant_id, source, target)
+    await _drop_request(conn, tenant_id, source, target)
+    return had
+
+
+async def blocked_by_remote(conn: AsyncConnection, tenant_id: int, remote: int, local: int, uri: str | None) -> None:
+    """A remote account blocks a local one: follows and requests end both
+    ways, as Mastodon does, and the block is recorded (it shows as `blocked_by`)."""
+    for source, target in ((remote, local), (local, remote)):
+        await follow_ended(conn, tenant_id, source, target)
+        await conn.execute(delete(endorsements).where(_pair(endorsements, tenant_id, source, target)))
+    await _unmerge(conn, tenant_id, local, remote)
+    if not await insert_ignore(conn, blocks, {"tenant_id": tenant_id, "id": new_id(), "account_id": remote,
+                                              "target_account_id": local, "created_at": utcnow(), "uri": uri}):
+        await conn.execute(update(blocks).where(_pair(blocks, tenant_id, remote, local)).values(uri=uri))
+
+
 # ---------------------------------------------------------------- blocks, mutes, endorsements, notes
 
 async def block(c: Container, tenant: Tenant, me: Account, target_id: int) -> Relationship:
@@ -438,23 +521,34 @@ async def block(c: Container, tenant: Tenant, me: Account, target_id: int) -> Re
         target = await visible_target(conn, tenant.id, target_id)
         if target.id == me.id:
             raise forbidden("You cannot block yourself")
-        await _drop_follow(conn, tenant.id, me.id, target.id)
-        await _drop_follow(conn, tenant.id, target.id, me.id)
+        # A remote account's server hears the Undo of our Follow, the Reject of theirs, then the Block.
+        await _end_following(conn, tenant.id, me, target)
+        await _end_followed_by(conn, tenant.id, me, target)
         await _unmerge(conn, tenant.id, me.id, target.id)
         await _unmerge(conn, tenant.id, target.id, me.id)
         for source, dest in ((me.id, target.id), (target.id, me.id)):
-            await _drop_request(conn, tenant.id, source, dest)
             await conn.execute(delete(endorsements).where(_pair(endorsements, tenant.id, source, dest)))
-        await insert_ignore(conn, blocks, {"tenant_id": tenant.id, "id": new_id(), "account_id": me.id,
-                                           "target_account_id": target.id, "created_at": utcnow()})
-        return await relationship(conn, tenant.id, me.id, target)
+        block_id = new_id()
+        inserted = await insert_ignore(conn, blocks, {"tenant_id": tenant.id, "id": block_id, "account_id": me.id,
+                                                      "target_account_id": target.id, "created_at": utcnow()})
+        if inserted and not target.local:
+            await federate(conn, tenant.id, "block", account_id=me.id, target_id=target.id, block_id=block_id)
+        rel = await relationship(conn, tenant.id, me.id, target)
+    c.jobs.wake()
+    return rel
 
 
 async def unblock(c: Container, tenant: Tenant, me: Account, target_id: int) -> Relationship:
     async with c.db.write() as conn:
         target = await visible_target(conn, tenant.id, target_id)
-        await conn.execute(delete(blocks).where(_pair(blocks, tenant.id, me.id, target.id)))
-        return await relationship(conn, tenant.id, me.id, target)
+        gone = (await conn.execute(delete(blocks).where(_pair(blocks, tenant.id, me.id, target.id))
+                                   .returning(blocks.c.id, blocks.c.uri))).first()
+        if gone is not None and not target.local:
+            await federate(conn, tenant.id, "block.undone", account_id=me.id, target_id=target.id,
+                           block_id=gone.id, uri=gone.uri)
+        rel = await relationship(conn, tenant.id, me.id, target)
+    c.jobs.wake()
+    return rel
 
 
 async def mute(c: Container, tenant: Tenant, me: Account, target_id: int, *, notifications: bool = True,

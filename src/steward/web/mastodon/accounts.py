@@ -7,7 +7,9 @@ from typing import Any
 from starlette.routing import Route
 
 from steward.core.errors import ApiError
-from steward.social import profile, registration
+from steward.federation import resolve
+from steward.model.entities import Account
+from steward.social import migration, profile, registration
 from steward.social.accounts import (
     find_by_acct,
     get_account,
@@ -39,6 +41,21 @@ async def register(ctx: Ctx) -> Any:
     return body
 
 
+async def moved_to_api(ctx: Ctx, items: list[Account]) -> dict[int, dict[str, Any]]:
+    """The `moved` account entity for each moved account among `items`, by origin id."""
+    if not any(a.moved_to_account_id is not None for a in items):
+        return {}
+    async with ctx.c.db.read() as conn:
+        targets = await migration.moved_targets(conn, ctx.tenant.id, items)
+    return {a.id: account_to_api(ctx.base_url, ctx.tenant, targets[a.moved_to_account_id])
+            for a in items if a.moved_to_account_id in targets}
+
+
+async def render_account(ctx: Ctx, account: Account) -> dict[str, Any]:
+    moved = await moved_to_api(ctx, [account])
+    return account_to_api(ctx.base_url, ctx.tenant, account, moved=moved.get(account.id))
+
+
 @endpoint("read:accounts|profile")
 async def verify_credentials(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
@@ -46,6 +63,9 @@ async def verify_credentials(ctx: Ctx) -> Any:
         user = await get_user_for_account(conn, ctx.tenant.id, account.id)
         data = credential_account_to_api(ctx.base_url, ctx.tenant, account, user)
         data["source"]["follow_requests_count"] = await profile.follow_request_count(conn, ctx.tenant.id, account.id)
+    moved = await moved_to_api(ctx, [account])
+    if account.id in moved:
+        data["moved"] = moved[account.id]
     return data
 
 
@@ -61,7 +81,7 @@ async def show(ctx: Ctx) -> Any:
         account = await get_account(conn, ctx.tenant.id, ctx.path_id())
     if account.suspended_at is not None and account.local:
         raise ApiError(404, "Record not found")
-    return account_to_api(ctx.base_url, ctx.tenant, account)
+    return await render_account(ctx, account)
 
 
 @endpoint("read:accounts", auth="optional")
@@ -70,8 +90,10 @@ async def show_many(ctx: Ctx) -> Any:
     ids = ctx.params.id_list("id", max_items=40)
     async with ctx.c.db.read() as conn:
         found = await get_accounts(conn, ctx.tenant.id, ids)
-    return [account_to_api(ctx.base_url, ctx.tenant, found[i]) for i in dict.fromkeys(ids)
-            if i in found and not (found[i].suspended_at is not None and found[i].local)]
+    shown = [found[i] for i in dict.fromkeys(ids)
+             if i in found and not (found[i].suspended_at is not None and found[i].local)]
+    moved = await moved_to_api(ctx, shown)
+    return [account_to_api(ctx.base_url, ctx.tenant, a, moved=moved.get(a.id)) for a in shown]
 
 
 @endpoint("read:accounts|profile")
@@ -105,12 +127,17 @@ async def delete_header(ctx: Ctx) -> Any:
 
 @endpoint("read:accounts", auth="optional")
 async def lookup(ctx: Ctx) -> Any:
+    """A signed-in caller's lookup of `user@host` resolves it through WebFinger;
+    an anonymous one sees only accounts already known here."""
     acct = ctx.params.str("acct", required=True, max_len=400) or ""
-    async with ctx.c.db.read() as conn:
-        account = await find_by_acct(conn, ctx.tenant, acct)
+    if ctx.account is not None:
+        account = await resolve.lookup_account(ctx.c, ctx.tenant, acct)
+    else:
+        async with ctx.c.db.read() as conn:
+            account = await find_by_acct(conn, ctx.tenant, acct)
     if account is None or account.suspended_at is not None:
         raise ApiError(404, "Record not found")
-    return account_to_api(ctx.base_url, ctx.tenant, account)
+    return await render_account(ctx, account)
 
 
 routes = [

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from steward.core.clock import iso_date
 from steward.core.errors import ApiError
+from steward.federation import resolve as remote
 from steward.model.entities import Account
 from steward.social import search as svc
 from steward.social.relationships import visible_target
@@ -75,20 +76,24 @@ async def search_v2(ctx: Ctx) -> Any:
     viewer = ctx.account.id if ctx.account else None
     wants = {kind} if kind else set(SEARCH_TYPES)
     out: dict[str, list[Any]] = {"accounts": [], "statuses": [], "hashtags": []}
-    async with ctx.c.db.read() as conn:
-        if resolve and svc.is_url(q):
-            # A URL names one thing; other servers' URLs are federation's to fetch (not done here).
-            account, status = await svc.resolve_local_url(conn, ctx.tenant, viewer, q)
-            if account is not None and "accounts" in wants:
-                out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, account)]
-            if status is not None and "statuses" in wants:
+    if resolve and svc.is_url(q):
+        # A URL names one thing: ours, or fetched from its server.
+        account, status = await remote.resolve_url(ctx.c, ctx.tenant, viewer, q.strip())
+        if account is not None and "accounts" in wants:
+            out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, account)]
+        if status is not None and "statuses" in wants:
+            async with ctx.c.db.read() as conn:
                 out["statuses"] = await render_statuses(ctx.c, conn, ctx.tenant, viewer, [status])
-            return out
+        return out
+    resolved = None
+    if resolve and "accounts" in wants and remote.looks_like_handle(q):
+        resolved = await remote.lookup_account(ctx.c, ctx.tenant, q)
+    async with ctx.c.db.read() as conn:
         # As Mastodon: '#...' is not a person, and '...@...' is not a hashtag.
         if "accounts" in wants and not q.lstrip().startswith("#") and not ("@" in q and " " in q.strip()):
             found = await svc.search_accounts(conn, ctx.tenant, viewer, q, limit=limit, offset=offset,
                                               following=following)
-            out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, a) for a in found]
+            out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, a) for a in _first(resolved, found)]
         if "hashtags" in wants and "@" not in q:
             out["hashtags"] = await render_tags(ctx, conn, await svc.search_tags(
                 conn, ctx.tenant.id, q, limit=limit, offset=offset))
@@ -110,14 +115,24 @@ async def account_search(ctx: Ctx) -> Any:
     q = p.str("q", "", max_len=1000) or ""
     limit = p.int("limit", 40, lo=1, hi=80, clamp=True) or 40
     offset = p.int("offset", 0, lo=0, clamp=True) or 0
-    p.bool("resolve")  # validated; remote handles are federation's to resolve
+    wants_resolve = bool(p.bool("resolve", False))
     following = bool(p.bool("following", False))
     if not q.strip():
         return []
+    resolved = None
+    if wants_resolve and remote.looks_like_handle(q):
+        resolved = await remote.lookup_account(ctx.c, ctx.tenant, q)
     async with ctx.c.db.read() as conn:
         found = await svc.search_accounts(conn, ctx.tenant, ctx.me.id, q, limit=limit, offset=offset,
                                           following=following)
-    return [account_to_api(ctx.base_url, ctx.tenant, a) for a in found]
+    return [account_to_api(ctx.base_url, ctx.tenant, a) for a in _first(resolved, found)][:limit]
+
+
+def _first(resolved: Account | None, found: list[Account]) -> list[Account]:
+    """The account a handle resolved to leads the results, as in Mastodon."""
+    if resolved is None or resolved.suspended_at is not None:
+        return found
+    return [resolved, *[a for a in found if a.id != resolved.id]]
 
 
 # ---------------------------------------------------------------- hashtags
