@@ -16,6 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import utcnow
@@ -43,6 +45,41 @@ async def enqueue(conn: AsyncConnection, kind: str, payload: dict[str, Any], *, 
         )
     )
     return job_id
+
+
+async def enqueue_once(conn: AsyncConnection, kind: str, payload: dict[str, Any], *, dedupe_key: str,
+                       tenant_id: int | None = None, delay: float = 0.0, max_attempts: int = 8) -> bool:
+    """A job unless one with `dedupe_key` is still waiting (finished jobs are
+    deleted, so the key is free again once it ran). False when one was waiting."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    result = await conn.execute(insert(jobs).values(
+        id=new_id(), tenant_id=tenant_id, kind=kind, payload=payload, state="queued",
+        run_at=now + timedelta(seconds=delay), attempts=0, max_attempts=max_attempts, dedupe_key=dedupe_key,
+        created_at=now).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+async def enqueue_many(conn: AsyncConnection, kind: str, payloads: list[dict[str, Any]], *,
+                       tenant_id: int | None = None, max_attempts: int = 8) -> int:
+    """Many jobs of one kind in one statement (a post to a thousand inboxes)."""
+    if not payloads:
+        return 0
+    now = utcnow()
+    await conn.execute(jobs.insert(), [
+        {"id": new_id(), "tenant_id": tenant_id, "kind": kind, "payload": payload, "state": "queued",
+         "run_at": now, "attempts": 0, "max_attempts": max_attempts, "dedupe_key": None, "created_at": now}
+        for payload in payloads])
+    return len(payloads)
+
+
+class RetryAfter(Exception):
+    """Raised by a handler that chooses its own retry delay (deliveries back off
+    over days, not hours); counts as a failed attempt like any other error."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message)
+        self.delay = delay
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -108,7 +145,8 @@ class JobRunner:
                 await conn.execute(
                     update(jobs).where(jobs.c.id == row.id).values(
                         state="failed" if failed else "queued",
-                        run_at=utcnow() + timedelta(seconds=backoff_seconds(attempt)),
+                        run_at=utcnow() + timedelta(seconds=exc.delay if isinstance(exc, RetryAfter)
+                                                    else backoff_seconds(attempt)),
                         locked_by=None, locked_at=None,
                         last_error="".join(traceback.format_exception_only(exc))[-2000:],
                         finished_at=utcnow() if failed else None,

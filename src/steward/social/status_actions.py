@@ -17,6 +17,7 @@ from steward.db.tables import accounts, bookmarks, favourites, status_mutes, sta
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant, from_row
 from steward.social.accounts import touch_counts
+from steward.social.federate import federate
 from steward.social.status_visibility import filter_visible, get_visible
 from steward.social.statuses import insert_or_skip, load_status, status_urls, undo_reblog
 
@@ -49,8 +50,9 @@ async def _bump(conn: AsyncConnection, tenant_id: int, status_id: int, column: s
 async def favourite(c: Container, tenant: Tenant, me: Account, status_id: int) -> Status:
     async with c.db.write() as conn:
         status = await _target(conn, tenant.id, me, status_id)
+        favourite_id = new_id()
         added = await insert_or_skip(conn, favourites, {
-            "tenant_id": tenant.id, "id": new_id(), "account_id": me.id, "status_id": status.id,
+            "tenant_id": tenant.id, "id": favourite_id, "account_id": me.id, "status_id": status.id,
             "created_at": utcnow()})
         if added:
             await _bump(conn, tenant.id, status.id, "favourites_count", 1)
@@ -60,6 +62,9 @@ async def favourite(c: Container, tenant: Tenant, me: Account, status_id: int) -
                 await enqueue(conn, "notify", {"tenant_id": tenant.id, "account_id": status.account_id,
                                                "from_account_id": me.id, "type": "favourite",
                                                "status_id": status.id}, tenant_id=tenant.id)
+            elif author_domain:
+                await federate(conn, tenant.id, "status.favourited", account_id=me.id, status_id=status.id,
+                               favourite_id=favourite_id)
         status = await load_status(conn, tenant.id, status.id)
     if added:
         c.jobs.wake()
@@ -69,12 +74,20 @@ async def favourite(c: Container, tenant: Tenant, me: Account, status_id: int) -
 async def unfavourite(c: Container, tenant: Tenant, me: Account, status_id: int) -> Status:
     async with c.db.write() as conn:
         status = await _target(conn, tenant.id, me, status_id)
-        result = await conn.execute(favourites.delete().where(
+        removed = (await conn.execute(favourites.delete().where(
             favourites.c.tenant_id == tenant.id, favourites.c.account_id == me.id,
-            favourites.c.status_id == status.id))
-        if result.rowcount:
+            favourites.c.status_id == status.id).returning(favourites.c.id))).all()
+        if removed:
             await _bump(conn, tenant.id, status.id, "favourites_count", -1)
-        return await load_status(conn, tenant.id, status.id)
+            author_domain = (await conn.execute(select(accounts.c.domain).where(
+                accounts.c.tenant_id == tenant.id, accounts.c.id == status.account_id))).scalar()
+            if author_domain:
+                await federate(conn, tenant.id, "status.unfavourited", account_id=me.id, status_id=status.id,
+                               favourite_id=removed[0].id)
+        status = await load_status(conn, tenant.id, status.id)
+    if removed:
+        c.jobs.wake()
+    return status
 
 
 async def reblog(c: Container, tenant: Tenant, me: Account, status_id: int, visibility: str | None) -> Status:
@@ -113,6 +126,7 @@ async def reblog(c: Container, tenant: Tenant, me: Account, status_id: int, visi
                            .values(last_status_at=now))
         await enqueue(conn, "status.distribute", {"tenant_id": tenant.id, "status_id": boost_id},
                       tenant_id=tenant.id)
+        await federate(conn, tenant.id, "status.reblogged", status_id=boost_id)
     c.jobs.wake()
     return from_row(Status, row)
 

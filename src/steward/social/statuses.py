@@ -26,6 +26,7 @@ from steward.db.tables import (
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant, User, from_row
 from steward.social.accounts import touch_counts
+from steward.social.federate import federate
 from steward.social.polls import insert_poll
 from steward.social.quotes import effective_policy, quotable, quote_inline
 from steward.social.status_drafts import StatusDraft, check_body
@@ -189,6 +190,7 @@ async def create_status(c: Container, tenant: Tenant, me: Account, user: User | 
                            .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now))
         await enqueue(conn, "status.distribute", {"tenant_id": tenant.id, "status_id": status_id},
                       tenant_id=tenant.id)
+        await federate(conn, tenant.id, "status.created", status_id=status_id)
         if quoted is not None:
             await _quoted(conn, tenant.id, me, quoted, status_id)
     c.jobs.wake()
@@ -273,6 +275,7 @@ async def delete_status(c: Container, tenant: Tenant, me: Account, status_id: in
         if status.deleted_at is not None or (status.account_id != me.id and not by_moderator):
             raise not_found()
         await _remove(conn, tenant.id, status, now)
+        await federate(conn, tenant.id, "status.deleted", status_id=status.id)
         if delete_media:
             media_rows = (await conn.execute(select(media_attachments.c.file_path, media_attachments.c.preview_path)
                                              .where(media_attachments.c.tenant_id == tenant.id,
@@ -296,4 +299,5 @@ async def undo_reblog(conn: AsyncConnection, tenant_id: int, me: Account, origin
     if row is None:
         return False
     await _remove(conn, tenant_id, from_row(Status, row), utcnow())
+    await federate(conn, tenant_id, "status.unreblogged", status_id=row.id)
     return True
