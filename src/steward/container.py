@@ -74,6 +74,7 @@ def register_job_handlers(c: Container) -> None:
     social_jobs.register(c)
     federation_jobs.register(c)
 
-    from steward.moderation import blocklist_subscriptions
+    from steward.moderation import blocklist_subscriptions, retention
 
     blocklist_subscriptions.register(c)
+    retention.register(c)

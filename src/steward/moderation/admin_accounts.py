@@ -29,7 +29,8 @@ from steward.jobs.queue import enqueue
 from steward.model.entities import Account, User, from_row
 from steward.moderation.audit import log_action
 from steward.moderation.presets import action_text
-from steward.moderation.roles import ROLE_BY_ID, STAFF, outranks
+from steward.moderation.retention import schedule_purge
+from steward.moderation.roles import CUSTOM_PREFIX, ROLE_BY_ID, STAFF, outranks
 from steward.moderation.statements import record_statement
 
 ACTION_TYPES = ("none", "sensitive", "disable", "silence", "suspend")
@@ -131,11 +132,13 @@ async def get_with_user(conn: AsyncConnection, tenant_id: int, account_id: int) 
 
 
 def role_names_for(role_ids: list[str]) -> tuple[str, ...]:
-    return tuple(ROLE_BY_ID[r] for r in role_ids if r in ROLE_BY_ID) or ("__none__",)
+    names = [ROLE_BY_ID.get(r) or (f"{CUSTOM_PREFIX}{r}" if r.isdigit() else None) for r in role_ids]
+    return tuple(n for n in names if n) or ("__none__",)
 
 
 def _check_rank(actor: User, target_user: User | None) -> None:
-    if target_user is not None and target_user.role != "user" and not outranks(actor, target_user.role):
+    if (target_user is not None and target_user.role != "user"
+            and not outranks(actor, target_user.role, target_user.role_spec)):
         raise ApiError(403, "This action is not allowed")
 
 
@@ -199,6 +202,7 @@ async def take_action(conn: AsyncConnection, tenant_id: int, actor: Account, act
         await _set_account(conn, tenant_id, target.id, silenced_at=now)
     elif action == "suspend":
         await _set_account(conn, tenant_id, target.id, suspended_at=now)
+        await schedule_purge(conn, tenant_id, target.id, actor.id)
     elif action == "disable":
         await _set_user(conn, tenant_id, target.id, disabled=True)
     if report is not None:
@@ -284,6 +288,14 @@ async def delete_data(conn: AsyncConnection, tenant_id: int, actor: Account, act
     _check_rank(actor_user, target_user)
     if target.suspended_at is None:
         raise ApiError(403, "This action is not allowed")
+    await erase_account_data(conn, tenant_id, actor.id, target, target_user)
+    return await get_with_user(conn, tenant_id, target.id)
+
+
+async def erase_account_data(conn: AsyncConnection, tenant_id: int, actor_id: int, target: Account,
+                             target_user: User | None) -> None:
+    """Erase a suspended account's statuses, follows, profile and sign-in; the
+    row stays, suspended, so the handle is never reused. Audited as `destroy`."""
     now = utcnow()
     await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.account_id == target.id,
                                               statuses.c.deleted_at.is_(None)).values(deleted_at=now))
@@ -299,11 +311,10 @@ async def delete_data(conn: AsyncConnection, tenant_id: int, actor: Account, act
         await _set_user(conn, tenant_id, target.id, email=f"{target_user.id}@{tenant_id}.deleted.invalid",
                         password_hash=None, disabled=True, sign_up_ip=None, sign_up_reason=None)
     # No strike: the user can no longer sign in to read it (Mastodon records none either).
-    await log_action(conn, tenant_id, actor.id, "destroy", "Account", target.id, target.acct())
+    await log_action(conn, tenant_id, actor_id, "destroy", "Account", target.id, target.acct())
     await record_statement(conn, tenant_id, action="delete", target_account_id=target.id,
                            target_created_at=target.created_at, warning_id=None, report=None,
                            rule_texts=[], status_ids=[])
-    return await get_with_user(conn, tenant_id, target.id)
 
 
 async def strikes_of(conn: AsyncConnection, tenant_id: int, account_id: int) -> list[dict[str, Any]]:

@@ -1,6 +1,8 @@
 """Staff roles as Mastodon's permission bit flags. A user's `role` column (owner,
-admin, moderator, user) maps to a Mastodon role; the role belongs to the user's
-own tenant, so it grants nothing on any other tenant."""
+admin, moderator, user) maps to a Mastodon role; `custom:<id>` names one of the
+tenant's custom roles, whose definition the user row carries in `role_spec`
+(moderation/custom_roles.py keeps it in step). A role belongs to the user's own
+tenant, so it grants nothing on any other tenant."""
 
 from __future__ import annotations
 
@@ -55,16 +57,30 @@ STAFF = ("moderator", "admin", "owner")
 ROLE_BY_ID = {spec[0]: name for name, spec in ROLES.items()}
 
 
-def permissions_of(role: str | None) -> Permission:
-    spec = ROLES.get(role or "user", ROLES["user"])
-    perms = spec[3]
+# Mastodon's role positions: a staff member acts only on users of a lower position.
+POSITIONS = {"user": -1, "moderator": 10, "admin": 100, "owner": 1000}
+CUSTOM_PREFIX = "custom:"
+
+
+def permissions_of(role: str | None, spec: dict[str, Any] | None = None) -> Permission:
+    if role and role.startswith(CUSTOM_PREFIX):
+        # Everyone's baseline, plus what the custom role grants.
+        perms = _EVERYONE | (Permission(int(spec["permissions"]) & int(ALL)) if spec else Permission(0))
+    else:
+        perms = ROLES.get(role or "user", ROLES["user"])[3]
     return ALL if perms & Permission.ADMINISTRATOR else perms
+
+
+def position_of(role: str | None, spec: dict[str, Any] | None = None) -> int:
+    if role and role.startswith(CUSTOM_PREFIX):
+        return int(spec["position"]) if spec else -1
+    return POSITIONS.get(role or "user", -1)
 
 
 def has_permission(user: User | None, flag: Permission) -> bool:
     if user is None:
         return False
-    return (permissions_of(user.role) & flag) == flag
+    return (permissions_of(user.role, user.role_spec) & flag) == flag
 
 
 def require(user: User | None, flag: Permission) -> User:
@@ -74,14 +90,19 @@ def require(user: User | None, flag: Permission) -> User:
     return user
 
 
-def role_to_api(role: str | None) -> dict[str, Any]:
+def role_to_api(role: str | None, spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Mastodon's Role entity for a user's role."""
+    if role and role.startswith(CUSTOM_PREFIX):
+        return {"id": role.removeprefix(CUSTOM_PREFIX), "name": (spec or {}).get("name", ""),
+                "color": (spec or {}).get("color", ""), "permissions": str(int(permissions_of(role, spec))),
+                "highlighted": bool((spec or {}).get("highlighted", False))}
     rid, name, color, _, highlighted = ROLES.get(role or "user", ROLES["user"])
     return {"id": rid, "name": name, "color": color, "permissions": str(int(permissions_of(role))),
             "highlighted": highlighted}
 
 
-def outranks(actor: User, target_role: str | None) -> bool:
-    """Mastodon lets staff act only on accounts of a lower role (an owner on anyone)."""
-    order = {"user": 0, "moderator": 1, "admin": 2, "owner": 3}
-    mine = order.get(actor.role, 0)
-    return mine == 3 or mine > order.get(target_role or "user", 0)
+def outranks(actor: User, target_role: str | None, target_spec: dict[str, Any] | None = None) -> bool:
+    """Mastodon lets staff act only on accounts of a lower role position (an owner on anyone)."""
+    if actor.role == "owner":
+        return True
+    return position_of(actor.role, actor.role_spec) > position_of(target_role, target_spec)

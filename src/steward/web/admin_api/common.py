@@ -34,7 +34,7 @@ def admin_account_to_api(base: str, tenant: Tenant, account: Account, user: User
         "ips": ips,
         "locale": user.locale if user else None,
         "invite_request": user.sign_up_reason if user else None,
-        "role": role_to_api(user.role if user else None),
+        "role": role_to_api(user.role if user else None, user.role_spec if user else None),
         "confirmed": bool(user and user.confirmed_at is not None),
         "approved": bool(user.approved) if user else True,
         "disabled": bool(user.disabled) if user else False,

@@ -7,6 +7,7 @@ from typing import Any
 from steward.core.clock import iso, iso_date
 from steward.core.text import strip_tags
 from steward.model.entities import Account, Tenant, User
+from steward.moderation.roles import role_to_api
 
 MISSING_AVATAR = "/avatars/original/missing.png"
 MISSING_HEADER = "/headers/original/missing.png"
@@ -92,7 +93,7 @@ def credential_account_to_api(base: str, tenant: Tenant, account: Account, user:
         "quote_policy": settings.get("default_quote_policy", "public"),
     }
     if user is not None:
-        data["role"] = role_to_api(user.role)
+        data["role"] = role_to_api(user.role, user.role_spec)
     return data
 
 
@@ -124,18 +125,4 @@ def profile_to_api(base: str, tenant: Tenant, account: Account) -> dict[str, Any
         "attribution_domains": list(account.attribution_domains),
         "featured_tags": [],
         "name": account.display_name or account.username,
-    }
-
-
-ROLE_PERMISSIONS = {"owner": 1, "admin": 0x1FFFFE, "moderator": 0x1400 | 0x10 | 0x4000, "user": 0}
-ROLE_IDS = {"user": "-99", "moderator": "1", "admin": "2", "owner": "3"}
-
-
-def role_to_api(role: str) -> dict[str, Any]:
-    return {
-        "id": ROLE_IDS.get(role, "-99"),
-        "name": "" if role == "user" else role.capitalize(),
-        "color": "",
-        "permissions": str(ROLE_PERMISSIONS.get(role, 0)),
-        "highlighted": role in {"owner", "admin", "moderator"},
     }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 23:43:22.184040
+Create Date: 2026-11-29 23:45:49.365769
 """
 
 from __future__ import annotations
