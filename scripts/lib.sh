@@ -46,3 +46,14 @@ ensure_postgres() {
     -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
   "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U steward steward_test 2>/dev/null || true
 }
+
+# Debian's chromium for the console's browser test (Playwright drives it; its own
+# browser download does not work here). Idempotent; no prompts (CI has no stdin).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    return 0
+  fi
+  echo "installing chromium..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+}

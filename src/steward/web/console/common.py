@@ -84,12 +84,15 @@ def html(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
 
 
-def error_page(tenant: Tenant | None, status: int, message: str, me: Any = None) -> HTMLResponse:
+def error_page(tenant: Tenant | None, status: int, message: str, session: ConsoleSession | None = None
+               ) -> HTMLResponse:
     titles = {400: "The form could not be accepted", 401: "Sign-in needed", 403: "Not allowed",
               404: "Not found", 413: "Too large"}
-    return html(render("console/error.html", tenant=tenant, me=me, csrf_token=None, notice=None,
+    return html(render("console/error.html", tenant=tenant, me=session.account if session else None,
+                       csrf_token=session.csrf_token if session else None, notice=None,
                        title=titles.get(status, "Something went wrong"), message=message, status=status,
-                       can=lambda _flag: False, Permission=Permission), status)
+                       can=(lambda flag: has_permission(session.user, flag)) if session else (lambda _flag: False),
+                       Permission=Permission), status)
 
 
 def see_other(url: str, notice: str | None = None) -> RedirectResponse:
@@ -130,22 +133,21 @@ def page(permission: Permission) -> Callable[[PageHandler], Callable[[Request], 
                 session = await console_sessions.load(conn, tenant, request.cookies.get(SESSION_COOKIE))
             if session is None:
                 return see_other(f"/admin/sign_in?next={quote(request.url.path)}")
-            me = session.account
             try:
                 form = await read_params(request, MAX_FORM)
             except ApiError as err:
-                return error_page(tenant, _status_for(err), err.message, me)
+                return error_page(tenant, _status_for(err), err.message, session)
             if request.method == "POST" and not hmac.compare_digest(
                     (form.str("csrf_token", max_len=200) if isinstance(form.raw("csrf_token"), str) else "") or "",
                     session.csrf_token):
                 return error_page(tenant, 403, "The form has expired or did not come from this site. "
-                                               "Go back, reload the page and try again.", me)
+                                               "Go back, reload the page and try again.", session)
             if not has_permission(session.user, permission):
-                return error_page(tenant, 403, "Your role does not allow this page.", me)
+                return error_page(tenant, 403, "Your role does not allow this page.", session)
             try:
                 return await fn(Page(request, c, tenant, session, form))
             except ApiError as err:
-                return error_page(tenant, _status_for(err), err.message, me)
+                return error_page(tenant, _status_for(err), err.message, session)
 
         handler.__name__ = fn.__name__
         handler.__doc__ = fn.__doc__
