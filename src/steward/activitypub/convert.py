@@ -5,6 +5,7 @@ reading side for inbound Notes (`parse_note`)."""
 
 from __future__ import annotations
 
+import html
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -245,6 +246,24 @@ def status_to_announce(base: str, booster: Account, boost: Status, original_uri:
 
 # ---------------------------------------------------------------- reading
 
+# Object types stored as statuses as they are, and those Mastodon converts into
+# a status (title and link, no body), as its ActivityPub Create does.
+NOTE_TYPES = ("Note", "Question")
+CONVERTED_TYPES = ("Article", "Page", "Image", "Audio", "Video", "Event")
+MAX_CONTENT = 100_000
+MAX_ATTACHMENTS = 16
+MAX_POLL_OPTIONS = 64
+
+
+@dataclass(slots=True)
+class ParsedPoll:
+    options: list[str]
+    tallies: list[int]
+    multiple: bool
+    voters_count: int | None
+    expires_at: datetime | None
+
+
 @dataclass(slots=True)
 class ParsedNote:
     uri: str
@@ -260,9 +279,16 @@ class ParsedNote:
     mentions: list[str] = field(default_factory=list)
     hashtags: list[str] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    kind: str = "Note"
+    name: str | None = None
+    updated: datetime | None = None
+    addressed: list[str] = field(default_factory=list)
+    emojis: list[tuple[str, str]] = field(default_factory=list)
+    poll: ParsedPoll | None = None
+    quote_uri: str | None = None
 
 
-def _parse_time(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
@@ -272,35 +298,114 @@ def _parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _media_kind(media_type: str | None, as_type: str | None) -> str:
+    main = (media_type or "").split("/", 1)[0].lower()
+    if main in {"image", "video", "audio"}:
+        return main
+    return {"Image": "image", "Video": "video", "Audio": "audio"}.get(as_type or "", "unknown")
+
+
+def _attachments(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for item in vocab.as_list(obj.get("attachment")):
+        if not isinstance(item, dict) or not vocab.has_type(item, "Document", "Image", "Video", "Audio"):
+            continue
+        url = vocab.id_of(item.get("url")) or vocab.get_str(item, "url")
+        if not url or vocab.host_of(url) is None or len(url) > 2048:
+            continue
+        media_type = vocab.get_str(item, "mediaType", max_len=128)
+        meta: dict[str, Any] = {}
+        width, height = vocab.get_int(item, "width"), vocab.get_int(item, "height")
+        if width and height and 0 < width < 100_000 and 0 < height < 100_000:
+            meta["original"] = {"width": width, "height": height, "size": f"{width}x{height}",
+                                "aspect": round(width / height, 6)}
+        focus = item.get("focalPoint")
+        if (isinstance(focus, list) and len(focus) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) and -1 <= v <= 1 for v in focus)):
+            meta["focus"] = {"x": float(focus[0]), "y": float(focus[1])}
+        out.append({"url": url, "media_type": media_type, "type": _media_kind(media_type, vocab.type_of(item)),
+                    "description": vocab.get_str(item, "name", max_len=1500) or vocab.get_str(
+                        item, "summary", max_len=1500),
+                    "blurhash": vocab.get_str(item, "blurhash", max_len=64), "meta": meta})
+    return out[:MAX_ATTACHMENTS]
+
+
+def _poll(obj: dict[str, Any]) -> ParsedPoll | None:
+    multiple = "anyOf" in obj and "oneOf" not in obj
+    items = vocab.as_list(obj.get("anyOf" if multiple else "oneOf"))
+    options: list[str] = []
+    tallies: list[int] = []
+    for item in items[:MAX_POLL_OPTIONS]:
+        title = vocab.get_str(item, "name", max_len=1000)
+        if title is None:
+            continue
+        replies = item.get("replies") if isinstance(item, dict) else None
+        count = vocab.get_int(replies, "totalItems") if isinstance(replies, dict) else None
+        options.append(title)
+        tallies.append(max(0, min(count or 0, 2**31 - 1)))
+    if not options:
+        return None
+    closed = obj.get("closed")
+    ends = parse_time(vocab.get_str(obj, "endTime")) or (parse_time(closed) if isinstance(closed, str) else None)
+    voters = vocab.get_int(obj, "votersCount")
+    return ParsedPoll(options, tallies, multiple, max(0, min(voters, 2**31 - 1)) if voters is not None else None,
+                      ends)
+
+
+def _converted_content(obj: dict[str, Any], url: str | None, uri: str) -> str:
+    """Mastodon's rendering of an Article, Page, Event or media object: its
+    title as a heading, then a link to it (the body stays on its server)."""
+    title = vocab.get_str(obj, "name", max_len=1000)
+    parts = [f"<h2>{html.escape(title)}</h2>"] if title else []
+    link = html.escape(url or uri, quote=True)
+    parts.append(f'<p><a href="{link}">{link}</a></p>')
+    return "".join(parts)
+
+
 def parse_note(obj: dict[str, Any], followers_url: str | None = None) -> ParsedNote:
-    """The parts of an inbound Note (or Article/Question/Page) we keep. Raises
-    VocabError when it has no id or author, or its id is not on its author's
-    server. The content is returned as sent: the caller sanitises it."""
+    """The parts of an inbound Note or Question (or an Article, Page, Event or
+    media object, converted as Mastodon does) we keep. Raises VocabError when
+    it has no id or author, its id is not on its author's server, or its content
+    is past MAX_CONTENT. The content is returned as sent: the caller sanitises it."""
     uri, author = vocab.id_of(obj.get("id")), vocab.id_of(obj.get("attributedTo"))
     if not uri or not author:
         raise vocab.VocabError("the object needs an id and attributedTo")
     if not vocab.same_origin(uri, author):
         raise vocab.VocabError("the object's id is not on its author's server")
+    kind = next((t for t in vocab.types_of(obj) if t in NOTE_TYPES + CONVERTED_TYPES), None) or "Note"
     content, content_map = vocab.language_text(obj, "content")
     summary, _ = vocab.language_text(obj, "summary")
+    if len(content or "") > MAX_CONTENT or len(summary or "") > MAX_CONTENT:
+        raise vocab.VocabError("the object's content is too long")
+    url = vocab.id_of(obj.get("url")) or vocab.get_str(obj, "url")
+    if url is not None and vocab.host_of(url) is None:
+        url = None
+    converted = kind in CONVERTED_TYPES
+    if converted:
+        content, summary = _converted_content(obj, url, uri), ""
     tags = [t for t in vocab.as_list(obj.get("tag")) if isinstance(t, dict)]
-    attachments = []
-    for item in vocab.as_list(obj.get("attachment")):
-        if isinstance(item, dict) and vocab.has_type(item, "Document", "Image", "Video", "Audio"):
-            url = vocab.id_of(item.get("url")) or vocab.get_str(item, "url")
-            if url:
-                attachments.append({"url": url, "media_type": vocab.get_str(item, "mediaType"),
-                                    "description": vocab.get_str(item, "name", max_len=1500),
-                                    "blurhash": vocab.get_str(item, "blurhash", max_len=64)})
+    emojis = []
+    for t in tags:
+        if vocab.has_type(t, "Emoji"):
+            name = (vocab.get_str(t, "name", max_len=130) or "").strip(":")
+            icon = vocab.object_of(t, "icon")
+            image = vocab.id_of(icon.get("url")) or vocab.get_str(icon, "url") if icon else None
+            if name and image and vocab.host_of(image) and name.replace("_", "").isalnum():
+                emojis.append((name, image))
+    quote = vocab.get_str(obj, "quoteUri") or vocab.get_str(obj, "quoteUrl") or vocab.get_str(obj, "_misskey_quote")
     return ParsedNote(
-        uri=uri, attributed_to=author, content=content or "",
-        url=vocab.id_of(obj.get("url")) or vocab.get_str(obj, "url"),
+        uri=uri, attributed_to=author, content=content or "", url=url,
         summary=summary or "", sensitive=vocab.get_bool(obj, "sensitive"),
         language=next(iter(content_map), None), in_reply_to=vocab.id_of(obj.get("inReplyTo")),
-        published=_parse_time(vocab.get_str(obj, "published")),
+        published=parse_time(vocab.get_str(obj, "published")),
         visibility=vocab.visibility_of(obj, followers_url),
-        mentions=[h for t in tags if vocab.has_type(t, "Mention") and (h := vocab.get_str(t, "href"))],
-        hashtags=[n.lstrip("#").lower() for t in tags if vocab.has_type(t, "Hashtag")
-                  and (n := vocab.get_str(t, "name", max_len=256))],
-        attachments=attachments[:16],
+        mentions=[h for t in tags if vocab.has_type(t, "Mention") and (h := vocab.get_str(t, "href"))][:64],
+        hashtags=list(dict.fromkeys(n.lstrip("#").lower() for t in tags if vocab.has_type(t, "Hashtag")
+                                    and (n := vocab.get_str(t, "name", max_len=256)) and n.lstrip("#")))[:64],
+        attachments=[] if converted else _attachments(obj),
+        kind=kind, name=vocab.get_str(obj, "name", max_len=1000),
+        updated=parse_time(vocab.get_str(obj, "updated")),
+        addressed=(vocab.ids_of(obj.get("to")) + vocab.ids_of(obj.get("cc")))[:256],
+        emojis=emojis[:64], poll=_poll(obj) if kind == "Question" else None,
+        quote_uri=quote if quote and vocab.host_of(quote) else None,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -13,9 +13,8 @@ from steward.core.clock import aware, utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
 from steward.db.tables import accounts, poll_votes, polls, statuses
-from steward.jobs.queue import enqueue, enqueue_once
+from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Poll, Status, Tenant, from_row
-from steward.social.federate import federate
 from steward.social.status_visibility import get_visible
 
 if TYPE_CHECKING:
@@ -26,8 +25,6 @@ MIN_EXPIRY = 300
 MAX_EXPIRY = 31 * 24 * 3600
 MAX_OPTION_CHARS = 50
 ENDED_JOB = "poll.ended"
-# Votes on our polls reach remote servers as new counts this long after a vote.
-POLL_UPDATE_DELAY = 180.0
 
 
 @dataclass
@@ -100,7 +97,6 @@ async def notify_ended(c: Container, payload: dict[str, Any]) -> None:
             await enqueue(conn, "notify", {"tenant_id": tenant_id, "account_id": account_id,
                                            "from_account_id": row.account_id, "type": "poll",
                                            "status_id": row.status_id}, tenant_id=tenant_id)
-        await federate(conn, tenant_id, "poll.updated", poll_id=poll_id)
     c.jobs.wake()
 
 
@@ -156,10 +152,9 @@ async def vote(c: Container, tenant: Tenant, me: Account, poll_id: int, raw_choi
         if earlier and (not poll.multiple or set(earlier) & set(choices)):
             raise ApiError(422, "Validation failed: You have already voted on this poll")
         now = utcnow()
-        vote_ids = [new_id() for _ in choices]
         await conn.execute(poll_votes.insert(), [
-            {"tenant_id": tenant.id, "id": vote_id, "poll_id": poll.id, "account_id": me.id, "choice": choice,
-             "created_at": now} for vote_id, choice in zip(vote_ids, choices, strict=True)
+            {"tenant_id": tenant.id, "id": new_id(), "poll_id": poll.id, "account_id": me.id, "choice": choice,
+             "created_at": now} for choice in choices
         ])
         tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
         for choice in choices:
@@ -169,18 +164,65 @@ async def vote(c: Container, tenant: Tenant, me: Account, poll_id: int, raw_choi
         poll.voters_count += 0 if earlier else 1
         await conn.execute(update(polls).where(polls.c.tenant_id == tenant.id, polls.c.id == poll.id).values(
             tallies=tallies, votes_count=poll.votes_count, voters_count=poll.voters_count))
-        author_domain = (await conn.execute(select(accounts.c.domain).where(
-            accounts.c.tenant_id == tenant.id, accounts.c.id == poll.account_id))).scalar()
-        if author_domain:
-            await federate(conn, tenant.id, "poll.voted", poll_id=poll.id, account_id=me.id, vote_ids=vote_ids)
-        else:
-            await schedule_poll_update(conn, tenant.id, poll.id)
-    c.jobs.wake()
     return poll
 
 
-async def schedule_poll_update(conn: AsyncConnection, tenant_id: int, poll_id: int) -> None:
-    """New counts of one of our polls go out as an Update of its Question a few
-    minutes after a vote, once for all the votes of those minutes."""
-    await enqueue_once(conn, "ap.outbox", {"tenant_id": tenant_id, "event": "poll.updated", "poll_id": poll_id},
-                       tenant_id=tenant_id, delay=POLL_UPDATE_DELAY, dedupe_key=f"poll.updated:{tenant_id}:{poll_id}")
+# ---------------------------------------------------------------- remote polls and votes
+
+async def insert_remote_poll(conn: AsyncConnection, tenant_id: int, account_id: int, status_id: int, *,
+                             options: list[str], tallies: list[int], multiple: bool, voters_count: int | None,
+                             expires_at: datetime | None) -> int:
+    """A remote Question's poll with the counts its server reports; local voters
+    hear when it ends, as with our own polls."""
+    poll_id = new_id()
+    now = utcnow()
+    await conn.execute(polls.insert().values(
+        tenant_id=tenant_id, id=poll_id, status_id=status_id, account_id=account_id, options=options,
+        tallies=tallies, multiple=multiple, hide_totals=False, votes_count=sum(tallies),
+        voters_count=voters_count if voters_count is not None else sum(tallies), expires_at=expires_at,
+        created_at=now))
+    if expires_at is not None and expires_at > now:
+        await enqueue(conn, ENDED_JOB, {"tenant_id": tenant_id, "poll_id": poll_id}, tenant_id=tenant_id,
+                      delay=int((expires_at - now).total_seconds()) + 1)
+    return poll_id
+
+
+async def refresh_remote_poll(conn: AsyncConnection, tenant_id: int, poll_id: int, *, tallies: list[int],
+                              voters_count: int | None, expires_at: datetime | None) -> None:
+    """New counts from the poll's own server (its Update of the Question)."""
+    values: dict[str, Any] = {"tallies": tallies, "votes_count": sum(tallies)}
+    if voters_count is not None:
+        values["voters_count"] = voters_count
+    if expires_at is not None:
+        values["expires_at"] = expires_at
+    await conn.execute(update(polls).where(polls.c.tenant_id == tenant_id, polls.c.id == poll_id).values(**values))
+
+
+async def record_remote_vote(conn: AsyncConnection, tenant_id: int, poll_id: int, voter_id: int, choice: int,
+                             uri: str | None) -> bool:
+    """A remote account's vote on one of our polls (one choice per activity, as
+    Mastodon sends them). Same rules as a local vote: not after the end, one
+    choice unless the poll is multiple, never the same choice twice. False when
+    the vote does not count."""
+    query = select(polls).where(polls.c.tenant_id == tenant_id, polls.c.id == poll_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return False
+    poll = from_row(Poll, row)
+    if poll.expires_at is not None and poll.expires_at <= utcnow():
+        return False
+    if not 0 <= choice < len(poll.options):
+        return False
+    earlier = await own_votes(conn, tenant_id, voter_id, poll_id)
+    if earlier and (not poll.multiple or choice in earlier):
+        return False
+    await conn.execute(poll_votes.insert().values(tenant_id=tenant_id, id=new_id(), poll_id=poll_id,
+                                                  account_id=voter_id, choice=choice, uri=uri, created_at=utcnow()))
+    tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
+    tallies[choice] += 1
+    await conn.execute(update(polls).where(polls.c.tenant_id == tenant_id, polls.c.id == poll_id).values(
+        tallies=tallies, votes_count=poll.votes_count + 1,
+        voters_count=poll.voters_count + (0 if earlier else 1)))
+    return True

@@ -14,7 +14,6 @@ from steward.core.ids import new_id
 from steward.db.tables import media_attachments, polls, status_edits, statuses
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, MediaAttachment, Status, Tenant, from_row
-from steward.social.federate import federate
 from steward.social.polls import PollDraft, insert_poll
 from steward.social.quotes import effective_policy
 from steward.social.status_drafts import MediaEdit, StatusDraft, check_body
@@ -173,7 +172,6 @@ async def _edit(c: Container, tenant: Tenant, me: Account, status_id: int, draft
         updated = await load_status(conn, tenant.id, status.id)
         await _snapshot(conn, updated, now)
         await enqueue(conn, "status.edited", {"tenant_id": tenant.id, "status_id": status.id}, tenant_id=tenant.id)
-        await federate(conn, tenant.id, "status.edited", status_id=status.id)
     c.jobs.wake()
     return updated, replaced
 
@@ -191,3 +189,14 @@ async def edit_history(conn: AsyncConnection, tenant_id: int, viewer_id: int | N
 async def source_of(conn: AsyncConnection, tenant_id: int, me: Account, status_id: int) -> Status:
     """As in Mastodon, whoever may see a status may see its source."""
     return await get_visible(conn, tenant_id, me.id, status_id)
+
+
+async def record_version(conn: AsyncConnection, status: Status, at: Any) -> None:
+    """Keep `status` as it is now as one version of its history (remote edits:
+    the version before the first edit, then each new one)."""
+    await _snapshot(conn, status, at)
+
+
+async def has_versions(conn: AsyncConnection, tenant_id: int, status_id: int) -> bool:
+    return (await conn.execute(select(status_edits.c.id).where(
+        status_edits.c.tenant_id == tenant_id, status_edits.c.status_id == status_id).limit(1))).first() is not None
