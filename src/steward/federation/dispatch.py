@@ -29,9 +29,16 @@ UndoHandler = Callable[["Container", Tenant, dict[str, Any], Any, dict[str, Any]
 
 
 def _modules() -> list[ModuleType]:
-    from steward.federation import inbound_flags, inbound_follows, inbound_notes, inbound_reactions
+    from steward.federation import (
+        inbound_actors,
+        inbound_flags,
+        inbound_follows,
+        inbound_notes,
+        inbound_reactions,
+        inbound_relationships,
+    )
 
-    return [inbound_follows, inbound_flags, inbound_notes, inbound_reactions]
+    return [inbound_follows, inbound_relationships, inbound_actors, inbound_flags, inbound_notes, inbound_reactions]
 
 
 @cache

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(c: Container) -> None:
-    from steward.federation import delivery, dispatch, inbound_follows, notes, outbox
+    from steward.federation import delivery, dispatch, inbound_actors, inbound_follows, notes, outbox
 
     def bind(handler: Any) -> Any:
         async def run(payload: dict[str, Any]) -> None:
@@ -22,3 +22,4 @@ def register(c: Container) -> None:
     c.jobs.register("ap.deliver", bind(delivery.deliver))
     c.jobs.register(notes.RESOLVE_PARENT_JOB, bind(notes.resolve_parent_job))
     c.jobs.register("follow_request.answered", bind(inbound_follows.on_follow_request_answered))
+    c.jobs.register("ap.actor_gone", bind(inbound_actors.on_actor_gone))

@@ -13,8 +13,9 @@ from steward.core.clock import aware, utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
 from steward.db.tables import accounts, poll_votes, polls, statuses
-from steward.jobs.queue import enqueue
+from steward.jobs.queue import enqueue, enqueue_once
 from steward.model.entities import Account, Poll, Status, Tenant, from_row
+from steward.social.federate import federate
 from steward.social.status_visibility import get_visible
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ MIN_EXPIRY = 300
 MAX_EXPIRY = 31 * 24 * 3600
 MAX_OPTION_CHARS = 50
 ENDED_JOB = "poll.ended"
+# Votes on our polls reach remote servers as new counts this long after a vote.
+POLL_UPDATE_DELAY = 180.0
 
 
 @dataclass
@@ -97,6 +100,7 @@ async def notify_ended(c: Container, payload: dict[str, Any]) -> None:
             await enqueue(conn, "notify", {"tenant_id": tenant_id, "account_id": account_id,
                                            "from_account_id": row.account_id, "type": "poll",
                                            "status_id": row.status_id}, tenant_id=tenant_id)
+        await federate(conn, tenant_id, "poll.updated", poll_id=poll_id)
     c.jobs.wake()
 
 
@@ -152,9 +156,10 @@ async def vote(c: Container, tenant: Tenant, me: Account, poll_id: int, raw_choi
         if earlier and (not poll.multiple or set(earlier) & set(choices)):
             raise ApiError(422, "Validation failed: You have already voted on this poll")
         now = utcnow()
+        vote_ids = [new_id() for _ in choices]
         await conn.execute(poll_votes.insert(), [
-            {"tenant_id": tenant.id, "id": new_id(), "poll_id": poll.id, "account_id": me.id, "choice": choice,
-             "created_at": now} for choice in choices
+            {"tenant_id": tenant.id, "id": vote_id, "poll_id": poll.id, "account_id": me.id, "choice": choice,
+             "created_at": now} for vote_id, choice in zip(vote_ids, choices, strict=True)
         ])
         tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
         for choice in choices:
@@ -164,7 +169,21 @@ async def vote(c: Container, tenant: Tenant, me: Account, poll_id: int, raw_choi
         poll.voters_count += 0 if earlier else 1
         await conn.execute(update(polls).where(polls.c.tenant_id == tenant.id, polls.c.id == poll.id).values(
             tallies=tallies, votes_count=poll.votes_count, voters_count=poll.voters_count))
+        author_domain = (await conn.execute(select(accounts.c.domain).where(
+            accounts.c.tenant_id == tenant.id, accounts.c.id == poll.account_id))).scalar()
+        if author_domain:
+            await federate(conn, tenant.id, "poll.voted", poll_id=poll.id, account_id=me.id, vote_ids=vote_ids)
+        else:
+            await schedule_poll_update(conn, tenant.id, poll.id)
+    c.jobs.wake()
     return poll
+
+
+async def schedule_poll_update(conn: AsyncConnection, tenant_id: int, poll_id: int) -> None:
+    """New counts of one of our polls go out as an Update of its Question a few
+    minutes after a vote, once for all the votes of those minutes."""
+    await enqueue_once(conn, "ap.outbox", {"tenant_id": tenant_id, "event": "poll.updated", "poll_id": poll_id},
+                       tenant_id=tenant_id, delay=POLL_UPDATE_DELAY, dedupe_key=f"poll.updated:{tenant_id}:{poll_id}")
 
 
 # ---------------------------------------------------------------- remote polls and votes

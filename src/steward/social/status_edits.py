@@ -14,6 +14,7 @@ from steward.core.ids import new_id
 from steward.db.tables import media_attachments, polls, status_edits, statuses
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, MediaAttachment, Status, Tenant, from_row
+from steward.social.federate import federate
 from steward.social.polls import PollDraft, insert_poll
 from steward.social.quotes import effective_policy
 from steward.social.status_drafts import MediaEdit, StatusDraft, check_body
@@ -172,6 +173,7 @@ async def _edit(c: Container, tenant: Tenant, me: Account, status_id: int, draft
         updated = await load_status(conn, tenant.id, status.id)
         await _snapshot(conn, updated, now)
         await enqueue(conn, "status.edited", {"tenant_id": tenant.id, "status_id": status.id}, tenant_id=tenant.id)
+        await federate(conn, tenant.id, "status.edited", status_id=status.id)
     c.jobs.wake()
     return updated, replaced
 
