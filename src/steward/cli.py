@@ -231,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     from steward.cli_federation import add_parsers as add_federation_parsers
 
     add_federation_parsers(sub)
+
+    from steward.cli_moderator import add_parsers as add_moderator_parsers
+
+    add_moderator_parsers(sub)
     return parser
 
 

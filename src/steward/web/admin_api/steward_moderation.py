@@ -10,8 +10,9 @@ from starlette.routing import Route
 
 from steward.core.clock import iso
 from steward.core.errors import ApiError
-from steward.moderation import appeals, presets, report_notes
+from steward.moderation import appeals, dashboard, presets, report_notes
 from steward.moderation import reports as report_svc
+from steward.moderation.measures import span_of
 from steward.moderation.roles import Permission, has_permission
 from steward.web.admin_api.common import admin_accounts_by_id, require_permission
 from steward.web.admin_api.reports import reports_to_api
@@ -166,8 +167,18 @@ def _decide(name: str) -> Any:
     return handler
 
 
+@endpoint("admin:read")
+async def dashboard_numbers(ctx: Ctx) -> Any:
+    """The moderation dashboard for [start_at, end_at] (whole UTC days)."""
+    require_permission(ctx, Permission.VIEW_DASHBOARD)
+    span = span_of(ctx.params.str("start_at", max_len=64), ctx.params.str("end_at", max_len=64))
+    async with ctx.c.db.read() as conn:
+        return await dashboard.summary(conn, ctx.tenant.id, span)
+
+
 PREFIX = "/api/v1/admin/steward"
 routes = [
+    Route(f"{PREFIX}/dashboard", dashboard_numbers, methods=["GET"]),
     Route(f"{PREFIX}/reports/batch", batch, methods=["POST"]),
     Route(f"{PREFIX}/reports/{{id}}/notes", notes, methods=["GET"]),
     Route(f"{PREFIX}/reports/{{id}}/notes", add_note, methods=["POST"]),
