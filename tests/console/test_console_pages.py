@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from steward.core.clock import utcnow
 from steward.core.ids import new_id
-from steward.db.tables import admin_action_logs, console_sessions, domain_blocks, instance_rules, users
+from steward.db.tables import admin_action_logs, console_sessions, domain_blocks, instance_rules, report_notes, users
 from steward.moderation.statements import statements_for_account
 from tests.console.helpers import Console, signed_in
 from tests.world import Person, World
@@ -337,3 +337,35 @@ async def test_tenant_isolation(world: World) -> None:
     async with world.c.db.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(domain_blocks).where(
             domain_blocks.c.tenant_id == world.a.id))).scalar() == 1
+
+
+async def test_report_notes(world: World) -> None:
+    report = await _report(world.local_bob, world.local_alice)
+    rid = report["id"]
+    await _moderator(world)
+    molly = await signed_in(world, world.a, "molly")
+    await molly.get(f"/admin/reports/{rid}")
+    r = await molly.post(f"/admin/reports/{rid}/notes", {"content": "Second report this week."})
+    assert r.status_code == 303 and r.headers["location"].endswith("notice=noted")
+    page = await molly.get(f"/admin/reports/{rid}")
+    assert "Second report this week." in page.text and "Delete note" in page.text
+    for bad in ({"content": "   "}, {"content": "x" * 501}, {}):
+        r = await molly.post(f"/admin/reports/{rid}/notes", bad)
+        assert r.status_code == 400 and 'role="alert"' in r.text, bad
+    async with world.c.db.read() as conn:
+        notes = (await conn.execute(select(report_notes.c.id).where(report_notes.c.tenant_id == world.a.id))).all()
+    assert len(notes) == 1
+    note_id = notes[0].id
+    # Another moderator sees the note but may not delete it; Tenant B's staff cannot reach it at all.
+    await world.person(world.a, "max", role="moderator")
+    max_ = await signed_in(world, world.a, "max")
+    await max_.get(f"/admin/reports/{rid}")
+    assert (await max_.post(f"/admin/reports/{rid}/notes/{note_id}/delete")).status_code == 403
+    mike = await signed_in(world, world.b, "mike")
+    assert (await mike.post(f"/admin/reports/{rid}/notes", {"content": "hello from B"})).status_code == 404
+    assert (await mike.post(f"/admin/reports/{rid}/notes/{note_id}/delete")).status_code == 404
+    r = await molly.post(f"/admin/reports/{rid}/notes/{note_id}/delete")
+    assert r.status_code == 303
+    assert "Second report this week." not in (await molly.get(f"/admin/reports/{rid}")).text
+    audit = await _audit(world, world.a.id)
+    assert [a for a in audit if a[1] == "ReportNote"] == [("create", "ReportNote"), ("destroy", "ReportNote")]

@@ -17,7 +17,7 @@ from steward.core.clock import aware
 from steward.core.errors import ApiError
 from steward.db.tables import admin_action_logs, reports, statuses
 from steward.model.entities import Account, User
-from steward.moderation import admin_accounts
+from steward.moderation import admin_accounts, report_notes
 from steward.moderation import reports as report_svc
 from steward.social.accounts import get_accounts
 from steward.social.instance import rules as instance_rules
@@ -43,6 +43,7 @@ class ReportView:
     cited_rules: list[dict[str, Any]]
     all_rules: list[dict[str, Any]]
     history: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _aware(row: Any) -> dict[str, Any]:
@@ -92,15 +93,18 @@ async def view(conn: AsyncConnection, tenant_id: int, report_id: int) -> ReportV
             and_(admin_action_logs.c.target_type == "Account",
                  admin_action_logs.c.target_id == report["target_account_id"])))
         .order_by(admin_action_logs.c.id.desc()).limit(200))).all()]
+    notes = [{k: aware(v) if isinstance(v, datetime) else v for k, v in n.items()}
+             for n in await report_notes.list_notes(conn, tenant_id, report_id)]
     people = await get_accounts(conn, tenant_id, {i for i in (
         report["account_id"], report["target_account_id"], report["assigned_account_id"],
-        report["action_taken_by_account_id"], *(h["account_id"] for h in history)) if i is not None})
+        report["action_taken_by_account_id"], *(h["account_id"] for h in history),
+        *(n["account_id"] for n in notes)) if i is not None})
     owners = await admin_accounts.users_of(conn, tenant_id, [report["target_account_id"]])
     cited = await report_svc.rules_by_id(conn, tenant_id, [int(i) for i in report["rule_ids"]])
     return ReportView(report, people, owners.get(report["target_account_id"]),
                       await _statuses(conn, tenant_id, [int(i) for i in report["status_ids"]]),
                       [cited[int(i)] for i in report["rule_ids"] if int(i) in cited],
-                      await instance_rules(conn, tenant_id), history)
+                      await instance_rules(conn, tenant_id), history, notes)
 
 
 async def act_on_report(conn: AsyncConnection, tenant_id: int, actor: Account, actor_user: User, report_id: int, *,

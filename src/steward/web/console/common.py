@@ -38,6 +38,7 @@ NOTICES = {
     "acted": "The action was taken and recorded.",
     "undone": "The restriction was lifted.",
     "noted": "The note was added.",
+    "note_deleted": "The note was deleted.",
     "block_created": "The domain block was created.",
     "block_updated": "The domain block was saved.",
     "block_deleted": "The domain block was removed.",

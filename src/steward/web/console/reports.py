@@ -10,7 +10,7 @@ from starlette.routing import Route
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError
 from steward.core.text import strip_tags
-from steward.moderation import report_desk
+from steward.moderation import report_desk, report_notes
 from steward.moderation import reports as report_svc
 from steward.moderation.roles import Permission
 from steward.web.console.common import Page, page, see_other
@@ -62,6 +62,24 @@ def _step(name: str, notice: str) -> Any:
     return handler
 
 
+@page(Permission.MANAGE_REPORTS)
+async def add_note(p: Page) -> Response:
+    report_id = p.path_id()
+    content = p.form.str("content", max_len=report_notes.MAX_NOTE * 4) or ""
+    async with p.c.db.write() as conn:
+        await report_notes.add_note(conn, p.tenant.id, p.session.account.id, report_id, content)
+    return see_other(f"/admin/reports/{report_id}", "noted")
+
+
+@page(Permission.MANAGE_REPORTS)
+async def delete_note(p: Page) -> Response:
+    report_id = p.path_id()
+    async with p.c.db.write() as conn:
+        await report_notes.delete_note(conn, p.tenant.id, p.session.account.id, p.session.user, report_id,
+                                       p.path_id("note_id"))
+    return see_other(f"/admin/reports/{report_id}", "note_deleted")
+
+
 @page(Permission.MANAGE_REPORTS | Permission.MANAGE_USERS)
 async def act(p: Page) -> Response:
     """An account action against the report's target, with a reason and the rules cited."""
@@ -86,4 +104,6 @@ routes = [
     Route("/admin/reports/{id}/resolve", _step("resolve", "resolved"), methods=["POST"]),
     Route("/admin/reports/{id}/reopen", _step("reopen", "reopened"), methods=["POST"]),
     Route("/admin/reports/{id}/action", act, methods=["POST"]),
+    Route("/admin/reports/{id}/notes", add_note, methods=["POST"]),
+    Route("/admin/reports/{id}/notes/{note_id}/delete", delete_note, methods=["POST"]),
 ]
