@@ -26,6 +26,17 @@ if TYPE_CHECKING:
 # A failed signature may ask for a re-fetch of its key; at most once a minute per key.
 REFRESH_INTERVAL = 60.0
 _last_refresh: dict[tuple[int, str], float] = {}
+# Stored remote keys seen lately, per (tenant, key id): the inbox hot path then
+# verifies without a database read. A key that stops verifying (rotation) is
+# dropped and looked up again through the refresh path.
+KEY_TTL = 60.0
+_known: dict[tuple[int, str], tuple[float, KeyInfo]] = {}
+
+
+def _remember(tenant_id: int, info: KeyInfo) -> None:
+    if len(_known) > 50_000:
+        _known.clear()
+    _known[(tenant_id, info.key_id)] = (time.monotonic(), info)
 
 
 def instance_signer(base: str, tenant: Tenant) -> Signer | None:
@@ -75,13 +86,19 @@ class RemoteKeys:
         if vocab.host_of(actor_url) is None:
             return None
         if not refresh:
+            cached = _known.get((self.tenant.id, key_id))
+            if cached is not None and time.monotonic() - cached[0] < KEY_TTL:
+                return cached[1]
             async with self.c.db.read() as conn:
                 row = (await conn.execute(select(accounts.c.uri, accounts.c.public_key).where(
                     accounts.c.tenant_id == self.tenant.id, accounts.c.uri == actor_url,
                     accounts.c.domain != ""))).first()
             if row is not None and row.public_key:
-                return KeyInfo(key_id, row.public_key, row.uri)
+                info = KeyInfo(key_id, row.public_key, row.uri)
+                _remember(self.tenant.id, info)
+                return info
         else:
+            _known.pop((self.tenant.id, key_id), None)
             stamp = (self.tenant.id, key_id)
             if time.monotonic() - _last_refresh.get(stamp, -REFRESH_INTERVAL) < REFRESH_INTERVAL:
                 return None
@@ -114,4 +131,6 @@ class RemoteKeys:
                 await upsert_remote_actor(conn, self.tenant, doc)
         except ActorError:
             return None
-        return KeyInfo(key_id, pem, actor_id)
+        info = KeyInfo(key_id, pem, actor_id)
+        _remember(self.tenant.id, info)
+        return info
