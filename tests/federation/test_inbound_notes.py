@@ -235,6 +235,11 @@ async def test_remote_votes_on_our_poll(world: World, peer: Peer) -> None:
     await peer.send(vote("rob", "coffee"))
     poll = (await world.local_alice.get(f"/api/v1/polls/{mine['poll']['id']}")).json()
     assert [o["votes_count"] for o in poll["options"]] == [0, 1] and poll["votes_count"] == 1
+    # The new counts are to go out as an Update of the Question.
+    async with world.c.db.read() as conn:
+        queued = (await conn.execute(select(jobs.c.payload).where(
+            jobs.c.tenant_id == world.a.id, jobs.c.kind == "ap.outbox"))).scalars().all()
+    assert [p["event"] for p in queued if p["event"] == "poll.updated"] == ["poll.updated"]
     # One choice per voter on a single-choice poll; unknown options do not count.
     await peer.send(vote("rob", "tea"))
     await peer.send(vote("eve", "milk"))
@@ -365,3 +370,27 @@ async def test_public_addressing_variants(world: World, peer: Peer) -> None:
     shown = {s["uri"]: s["visibility"] for s in await home(world.local_alice)}
     assert shown == {unlisted["id"]: "unlisted", as_public["id"]: "public"}
     assert PUBLIC in unlisted["cc"]
+
+
+async def test_search_resolves_remote_status_urls(world: World, peer: Peer) -> None:
+    public = peer.note("eve", content="<p>findable</p>")
+    peer.serve(public)
+    # Its HTML address answers with the same document, as Mastodon's does for ActivityPub clients.
+    peer.transport.documents[public["url"]] = public
+    secret = peer.note("eve", content="<p>followers only</p>", visibility="private")
+    peer.serve(secret)
+    for q in (public["url"], public["id"]):
+        r = await world.local_alice.get("/api/v2/search", params={"q": q, "resolve": "true", "type": "statuses"})
+        assert r.status_code == 200
+        assert [s["uri"] for s in r.json()["statuses"]] == [public["id"]], q
+    assert await count_statuses(world) == 1
+    r = await world.local_alice.get("/api/v2/search", params={"q": secret["id"], "resolve": "true"})
+    assert r.status_code == 200 and r.json()["statuses"] == []
+    r = await world.local_alice.get("/api/v2/search", params={"q": f"{REMOTE}/users/eve/statuses/404",
+                                                             "resolve": "true"})
+    assert r.status_code == 200 and r.json()["statuses"] == []
+    # The function search uses, directly: stored first, then fetched.
+    from steward.federation.notes import resolve_status
+
+    assert await resolve_status(world.c, world.a, public["id"]) is not None
+    assert await resolve_status(world.c, world.b, "not a url") is None

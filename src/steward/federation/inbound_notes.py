@@ -18,7 +18,7 @@ from steward.db.tables import accounts, polls, statuses
 from steward.federation.fetch import ensure_actor, stored_actor
 from steward.federation.notes import ingest_note, is_status_object, prepare
 from steward.model.entities import Status, Tenant, from_row
-from steward.social.polls import record_remote_vote
+from steward.social.polls import record_remote_vote, schedule_poll_update
 from steward.social.remote_statuses import by_uri, edit_remote_status, remove_remote_status
 from steward.social.status_visibility import filter_visible
 
@@ -58,8 +58,13 @@ async def _vote(c: Container, tenant: Tenant, doc: dict[str, Any], obj: dict[str
             return True
         counted = await record_remote_vote(conn, tenant.id, parent.poll_id, voter.id, list(options).index(name),
                                            vocab.id_of(obj.get("id")))
+        if counted:
+            # Remote servers showing the poll hear the new counts (an Update of the Question).
+            await schedule_poll_update(conn, tenant.id, parent.poll_id)
     log.info("vote %s on poll %s %s", vocab.id_of(obj.get("id")), parent.poll_id,
              "counted" if counted else "not counted")
+    if counted:
+        c.jobs.wake()
     return True
 
 

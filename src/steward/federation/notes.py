@@ -25,6 +25,7 @@ from sqlalchemy import exists, or_, select
 from steward.activitypub import vocab
 from steward.activitypub.convert import CONVERTED_TYPES, NOTE_TYPES, ParsedNote, parse_note
 from steward.core.clock import utcnow
+from steward.core.errors import ApiError
 from steward.core.text import sanitize_html, strip_tags
 from steward.db.tables import accounts, follows, statuses
 from steward.federation.fetch import FetchError, ensure_actor, fetch_object
@@ -32,6 +33,7 @@ from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant, from_row
 from steward.social.remote_statuses import RemoteDraft, RemotePoll, by_uri, link_parent, store_remote_status
 from steward.social.search import normalize_tag
+from steward.social.status_visibility import get_visible
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -232,6 +234,24 @@ async def resolve_status(c: Container, tenant: Tenant, url: str, *, exact: bool 
     if not is_status_object(doc):
         return None
     return await ingest_note(c, tenant, doc, fetched=True, depth=depth)
+
+
+async def resolve_visible_status(c: Container, tenant: Tenant, viewer_id: int | None, url: str, *,
+                                 doc: dict[str, Any] | None = None) -> Status | None:
+    """`resolve_status` for a viewer (search `resolve=true`): the status when
+    the viewer may see it. `doc`: the document already fetched from `url`."""
+    status_id = None
+    if doc is not None and is_status_object(doc):
+        status_id = await ingest_note(c, tenant, doc, fetched=True)
+    if status_id is None:
+        status_id = await resolve_status(c, tenant, url)
+    if status_id is None:
+        return None
+    async with c.db.read() as conn:
+        try:
+            return await get_visible(conn, tenant.id, viewer_id, status_id)
+        except ApiError:
+            return None
 
 
 async def resolve_parent_job(c: Container, payload: dict[str, Any]) -> None:

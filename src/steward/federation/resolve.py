@@ -207,19 +207,14 @@ async def resolve_url(c: Container, tenant: Tenant, viewer_id: int | None,
         except ResolveError as exc:
             log.info("search: actor %s not resolved: %s", url, exc)
             return None, None
-    return None, await _resolve_status(c, tenant, viewer_id, url)
+    return None, await _resolve_status(c, tenant, viewer_id, url, doc)
 
 
-async def _resolve_status(c: Container, tenant: Tenant, viewer_id: int | None, url: str) -> Status | None:
-    try:
-        from steward.federation import notes  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    resolver = getattr(notes, "resolve_status", None)
-    if resolver is None:
-        return None
-    found: Status | None = await resolver(c, tenant, url)
-    return found
+async def _resolve_status(c: Container, tenant: Tenant, viewer_id: int | None, url: str,
+                          doc: dict[str, Any]) -> Status | None:
+    from steward.federation.notes import resolve_visible_status
+
+    return await resolve_visible_status(c, tenant, viewer_id, url, doc=doc)
 
 
 async def lookup_account(c: Container, tenant: Tenant, acct: str) -> Account | None:
