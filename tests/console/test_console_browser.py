@@ -1,7 +1,7 @@
 """The moderation console in a real browser: Debian's headless Chromium, driven
 by Playwright, against a live `steward serve`. A moderator takes a report filed
-through the client API from the queue to resolution (assign, limit the account
-with a reason); an admin then blocks a domain with the form. The effects are
+through the client API from the queue to resolution (assign, note, limit the
+account with a reason); an admin then blocks a domain with the form. The effects are
 checked through the admin API and in the live server's database.
 
 Chromium must be installed (scripts/test runs `ensure_chromium`); when it is
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from steward.db.tables import account_warnings, admin_action_logs, statements_of_reasons
+from steward.db.tables import account_warnings, admin_action_logs, report_notes, statements_of_reasons
 from steward.settings import Settings
 from tests.live import LiveServer
 
@@ -91,6 +91,11 @@ async def test_report_from_queue_to_resolution_in_chromium(live_server: LiveServ
             await page.get_by_role("button", name="Assign to me").click()
             await expect(page.get_by_role("status")).to_have_text("The report is assigned to you.")
             await expect(page.locator("#report-assignee")).to_contain_text(f"@{mod}")
+            # Leave a note for the other moderators.
+            await page.get_by_label("Add a note for the other moderators").fill("Same links as last week.")
+            await page.get_by_role("button", name="Add note").click()
+            await expect(page.get_by_role("status")).to_have_text("The note was added.")
+            await expect(page.locator("#notes")).to_contain_text("Same links as last week.")
             # Limit the account with a reason; that resolves the report.
             await page.get_by_label("Limit").check()
             await page.get_by_label("Reason, shown to the user").fill("Repeated spam links.")
@@ -154,5 +159,8 @@ async def test_report_from_queue_to_resolution_in_chromium(live_server: LiveServ
                 admin_action_logs.c.target_id.in_([int(report_id), int(target_id)])))).all()
             assert {("assigned_to_self", "Report"), ("silence", "Account"), ("resolve", "Report")} <= \
                 {(a.action, a.target_type) for a in audit}
+            notes = (await conn.execute(select(report_notes.c.content).where(
+                report_notes.c.report_id == int(report_id)))).scalars().all()
+            assert notes == ["Same links as last week."]
     finally:
         await engine.dispose()
