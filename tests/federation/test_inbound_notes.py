@@ -394,3 +394,23 @@ async def test_search_resolves_remote_status_urls(world: World, peer: Peer) -> N
 
     assert await resolve_status(world.c, world.a, public["id"]) is not None
     assert await resolve_status(world.c, world.b, "not a url") is None
+
+
+async def test_rejected_media_is_only_linked(world: World, peer: Peer) -> None:
+    r = await world.admin_ann.post("/api/v1/admin/domain_blocks",
+                                   data={"domain": "remote.example", "severity": "noop", "reject_media": "true"})
+    assert r.status_code == 200, r.text
+    await peer.follow_rob(world.local_alice)
+    note = peer.note(content="<p>pic :blob:</p>",
+                     tag=[{"type": "Emoji", "name": ":blob:", "icon": {"type": "Image", "url": f"{REMOTE}/e.png"}}],
+                     attachment=[{"type": "Document", "mediaType": "image/png", "url": f"{REMOTE}/m/2.png"}])
+    await peer.send(peer.create(note))
+    shown = (await home(world.local_alice))[0]
+    assert_matches("Status", shown)
+    assert [(m["type"], m["remote_url"]) for m in shown["media_attachments"]] == [("unknown", f"{REMOTE}/m/2.png")]
+    assert shown["emojis"] == []
+    # Another tenant's policy is its own: b shows the same post's media.
+    await peer.follow_rob(world.local_carol)
+    await peer.send(peer.create(note), tenant=world.b)
+    shown_b = (await home(world.local_carol))[0]
+    assert [m["type"] for m in shown_b["media_attachments"]] == ["image"]

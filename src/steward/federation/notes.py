@@ -28,6 +28,7 @@ from steward.core.clock import utcnow
 from steward.core.errors import ApiError
 from steward.core.text import sanitize_html, strip_tags
 from steward.db.tables import accounts, follows, statuses
+from steward.federation import policy
 from steward.federation.fetch import FetchError, ensure_actor, fetch_object
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, Tenant, from_row
@@ -129,6 +130,10 @@ async def prepare(c: Container, tenant: Tenant, doc: dict[str, Any]) -> Prepared
     except vocab.VocabError as exc:
         log.info("note %s: %s; ignored", uri, exc)
         return None
+    if await policy.rejects_media(c, tenant, author.uri):
+        # As Mastodon: media of a domain whose media is rejected is only linked, never shown inline.
+        parsed.attachments = [{**m, "type": "unknown", "blurhash": None, "meta": {}} for m in parsed.attachments]
+        parsed.emojis = []
     mention_ids, silent_ids, local_mentioned = await _mentions(c, tenant, parsed)
     parent: Status | None = None
     missing_parent = None
