@@ -88,6 +88,23 @@ def backoff_seconds(attempt: int) -> float:
     return base * (0.75 + random.random() / 2)
 
 
+def _alive(worker_id: str) -> bool:
+    """Whether the local process named in a worker id (`host:pid:n`) still runs."""
+    try:
+        pid = int(worker_id.split(":")[1])
+    except (IndexError, ValueError):
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class JobRunner:
     def __init__(self, db: Database, *, concurrency: int = 4, poll_interval: float = 0.5) -> None:
         self.db = db
@@ -169,7 +186,28 @@ class JobRunner:
             if done >= limit:
                 return done
 
+    async def reclaim_dead_local(self) -> int:
+        """Jobs locked by a worker process of this machine that no longer exists
+        (killed, crashed) are queued again at once, instead of after
+        LOCK_TIMEOUT. Returns how many were released."""
+        host = socket.gethostname()
+        async with self.db.read() as conn:
+            owners = (await conn.execute(select(jobs.c.locked_by).distinct().where(
+                jobs.c.state == "running", jobs.c.locked_by.like(f"{host}:%")))).scalars().all()
+        dead = [owner for owner in owners if owner and not _alive(owner)]
+        if not dead:
+            return 0
+        async with self.db.write() as conn:
+            result = await conn.execute(update(jobs).where(jobs.c.state == "running", jobs.c.locked_by.in_(dead))
+                                        .values(state="queued", locked_by=None, locked_at=None))
+        log.warning("released %d jobs of dead workers %s", result.rowcount, ", ".join(dead))
+        return int(result.rowcount)
+
     async def _loop(self) -> None:
+        try:
+            await self.reclaim_dead_local()
+        except Exception:  # the lock timeout still frees them later
+            log.exception("releasing jobs of dead workers failed")
         while not self._stopping:
             try:
                 rows = await self.claim(self.concurrency * 4)
