@@ -211,3 +211,26 @@ async def assign_role(conn: AsyncConnection, tenant_id: int, actor: Account, act
     if row is None:  # pragma: no cover - the row was just updated in this transaction
         raise ApiError(409, "The user disappeared")
     return from_row(User, row)
+
+
+async def acting_user(conn: AsyncConnection, tenant_id: int, username: str | None) -> tuple[Account, User]:
+    """Who acts for a command-line change: the named local user, or else the
+    tenant's oldest owner. The role checks above still apply to them."""
+    from steward.db.tables import accounts
+
+    query = select(users).where(users.c.tenant_id == tenant_id)
+    if username is not None:
+        query = query.join(accounts, (accounts.c.tenant_id == users.c.tenant_id)
+                           & (accounts.c.id == users.c.account_id)).where(
+            accounts.c.username_lower == username.lower(), accounts.c.domain == "")
+    else:
+        query = query.where(users.c.role == "owner").order_by(users.c.id)
+    row = (await conn.execute(query.limit(1))).first()
+    if row is None:
+        raise not_found(f"no local user {username}" if username else "the tenant has no owner")
+    user = from_row(User, row)
+    account = (await conn.execute(select(accounts).where(accounts.c.tenant_id == tenant_id,
+                                                         accounts.c.id == user.account_id))).first()
+    if account is None:
+        raise not_found()
+    return from_row(Account, account), user
