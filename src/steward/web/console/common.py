@@ -133,7 +133,9 @@ def page(permission: Permission) -> Callable[[PageHandler], Callable[[Request], 
             async with c.db.read() as conn:
                 session = await console_sessions.load(conn, tenant, request.cookies.get(SESSION_COOKIE))
             if session is None:
-                return see_other(f"/admin/sign_in?next={quote(request.url.path)}")
+                # After signing in, come back here; a form's target cannot be re-sent, so its page.
+                back = request.url.path if request.method == "GET" else "/admin/reports"
+                return see_other(f"/admin/sign_in?next={quote(back)}")
             try:
                 form = await read_params(request, MAX_FORM)
             except ApiError as err:
