@@ -280,9 +280,12 @@ async def test_update_edits_with_history(world: World, peer: Peer) -> None:
     assert [h["content"] for h in history] == ["<p>first</p>", "<p>second</p>"]
     notes = (await world.local_bob.get("/api/v1/notifications", params={"types[]": "update"})).json()
     assert [(n["type"], n["status"]["id"]) for n in notes] == [("update", sid)]
-    # The same Update again changes nothing more.
+    # The same Update again changes nothing more; an older version arriving late is not applied.
     await peer.send({**peer.activity("Update", edited)})
+    late = {**note, "content": "<p>stale</p>", "updated": "2026-11-29T10:30:00Z"}
+    await peer.send(peer.activity("Update", late))
     assert len((await world.local_alice.get(f"/api/v1/statuses/{sid}/history")).json()) == 2
+    assert (await world.local_alice.get(f"/api/v1/statuses/{sid}")).json()["content"] == "<p>second</p>"
 
 
 async def test_delete_by_author_only(world: World, peer: Peer) -> None:
@@ -414,3 +417,23 @@ async def test_rejected_media_is_only_linked(world: World, peer: Peer) -> None:
     await peer.send(peer.create(note), tenant=world.b)
     shown_b = (await home(world.local_carol))[0]
     assert [m["type"] for m in shown_b["media_attachments"]] == ["image"]
+
+
+async def test_create_naming_its_object_by_id(world: World, peer: Peer) -> None:
+    await peer.follow_rob(world.local_alice)
+    note = peer.note(content="<p>by reference</p>")
+    peer.serve(note)
+    await peer.send({"id": f"{note['id']}/activity", "type": "Create", "actor": actor_uri("rob"),
+                     "object": note["id"]})
+    assert [s["uri"] for s in await home(world.local_alice)] == [note["id"]]
+    # Only the actor's own server is asked, and only for its own objects.
+    elsewhere = peer.note("mallory", server=EVIL)
+    peer.serve(elsewhere)
+    await peer.send({"id": f"{REMOTE}/users/rob/c/2", "type": "Create", "actor": actor_uri("rob"),
+                     "object": elsewhere["id"]})
+    someone_else = peer.note("eve")
+    peer.serve(someone_else)
+    await peer.send({"id": f"{REMOTE}/users/rob/c/3", "type": "Create", "actor": actor_uri("rob"),
+                     "object": someone_else["id"]})
+    assert await count_statuses(world) == 1
+    assert [s.url for s in peer.transport.sent if s.url == elsewhere["id"]] == []

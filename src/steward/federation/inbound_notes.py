@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from steward.activitypub import vocab
 from steward.db.tables import accounts, polls, statuses
-from steward.federation.fetch import ensure_actor, stored_actor
+from steward.federation.fetch import FetchError, ensure_actor, fetch_object, stored_actor
 from steward.federation.notes import ingest_note, is_status_object, prepare
 from steward.model.entities import Status, Tenant, from_row
 from steward.social.polls import record_remote_vote, schedule_poll_update
@@ -68,8 +68,22 @@ async def _vote(c: Container, tenant: Tenant, doc: dict[str, Any], obj: dict[str
     return True
 
 
+async def _referenced(c: Container, tenant: Tenant, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The object of a Create that names it by id only, fetched from the
+    actor's own server (the only server that may speak for it)."""
+    ref, actor = doc.get("object"), vocab.id_of(doc.get("actor"))
+    if not isinstance(ref, str) or not vocab.same_origin(ref, actor):
+        return None
+    try:
+        fetched = await fetch_object(c, tenant, ref)
+    except FetchError as exc:
+        log.info("Create %s: its object %s could not be fetched: %s", doc.get("id"), ref, exc)
+        return None
+    return fetched if vocab.id_of(fetched.get("id")) == ref and is_status_object(fetched) else None
+
+
 async def on_create(c: Container, tenant: Tenant, doc: dict[str, Any], payload: dict[str, Any]) -> None:
-    obj = _object(doc)
+    obj = _object(doc) or await _referenced(c, tenant, doc)
     if obj is None:
         log.info("Create %s of something that is not a status; ignored", doc.get("id"))
         return

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from steward.core.clock import utcnow
+from steward.core.clock import aware, utcnow
 from steward.core.ids import new_id
 from steward.db.tables import (
     accounts,
@@ -205,6 +205,9 @@ async def edit_remote_status(conn: AsyncConnection, tenant_id: int, status: Stat
     notifications to those who boosted it); new poll counts alone are not.
     Returns whether it was an edit."""
     poll = await _poll_of(conn, tenant_id, status.poll_id)
+    stored_edit = aware(status.edited_at)
+    if stored_edit is not None and draft.edited_at is not None and draft.edited_at < stored_edit:
+        return False  # an older version arriving late
     options_changed = (poll.options if poll else None) != (draft.poll.options if draft.poll else None)
     media_changed = await _media_urls(conn, tenant_id, status.id) != [(m["url"], m.get("description"))
                                                                        for m in draft.media]
