@@ -108,6 +108,8 @@ async def test_remote_move_moves_local_followers(world: World, fedi: Fediverse) 
     assert (await fedi.relationship(world.local_bob, rob_id))["following"] is False
     rob = (await world.local_bob.get(f"/api/v1/accounts/{rob_id}")).json()
     assert rob["moved"]["acct"] == "eve@remote.example"
+    found = (await world.local_bob.get("/api/v2/search", params={"q": "rob@remote.example"})).json()
+    assert found["accounts"][0]["moved"]["acct"] == "eve@remote.example"
     eve_rel = await fedi.relationship(world.local_bob, rob["moved"]["id"])
     assert eve_rel["requested"] is True
     # Tenant B's follow of rob is untouched by a Move delivered to A.

@@ -140,8 +140,14 @@ async def _status_of(c: Container, tenant: Tenant, account: Account, uri: str) -
     resolver = getattr(notes, "resolve_status", None)
     if resolver is None or not vocab.same_origin(uri, account.uri):
         return None
-    status = await resolver(c, tenant, uri)
-    return int(status.id) if status is not None and status.account_id == account.id else None
+    found = await resolver(c, tenant, uri)
+    if found is None:
+        return None
+    status_id = int(found if isinstance(found, int) else found.id)
+    async with c.db.read() as conn:
+        owner = (await conn.execute(select(statuses.c.account_id).where(
+            statuses.c.tenant_id == tenant.id, statuses.c.id == status_id))).scalar()
+    return status_id if owner == account.id else None
 
 
 async def _add(c: Container, tenant: Tenant, doc: dict[str, Any], payload: dict[str, Any]) -> None:

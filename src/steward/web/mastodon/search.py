@@ -15,6 +15,7 @@ from steward.model.entities import Account
 from steward.social import search as svc
 from steward.social.relationships import visible_target
 from steward.web.base import Ctx, endpoint, page_params, paged
+from steward.web.mastodon.accounts import moved_to_api
 from steward.web.mastodon.serialize_accounts import account_to_api
 from steward.web.mastodon.serialize_statuses import render_statuses
 
@@ -80,7 +81,7 @@ async def search_v2(ctx: Ctx) -> Any:
         # A URL names one thing: ours, or fetched from its server.
         account, status = await remote.resolve_url(ctx.c, ctx.tenant, viewer, q.strip())
         if account is not None and "accounts" in wants:
-            out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, account)]
+            out["accounts"] = await _accounts_api(ctx, [account])
         if status is not None and "statuses" in wants:
             async with ctx.c.db.read() as conn:
                 out["statuses"] = await render_statuses(ctx.c, conn, ctx.tenant, viewer, [status])
@@ -93,7 +94,7 @@ async def search_v2(ctx: Ctx) -> Any:
         if "accounts" in wants and not q.lstrip().startswith("#") and not ("@" in q and " " in q.strip()):
             found = await svc.search_accounts(conn, ctx.tenant, viewer, q, limit=limit, offset=offset,
                                               following=following)
-            out["accounts"] = [account_to_api(ctx.base_url, ctx.tenant, a) for a in _first(resolved, found)]
+            out["accounts"] = await _accounts_api(ctx, _first(resolved, found))
         if "hashtags" in wants and "@" not in q:
             out["hashtags"] = await render_tags(ctx, conn, await svc.search_tags(
                 conn, ctx.tenant.id, q, limit=limit, offset=offset))
@@ -125,7 +126,12 @@ async def account_search(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
         found = await svc.search_accounts(conn, ctx.tenant, ctx.me.id, q, limit=limit, offset=offset,
                                           following=following)
-    return [account_to_api(ctx.base_url, ctx.tenant, a) for a in _first(resolved, found)][:limit]
+    return await _accounts_api(ctx, _first(resolved, found)[:limit])
+
+
+async def _accounts_api(ctx: Ctx, items: list[Account]) -> list[dict[str, Any]]:
+    moved = await moved_to_api(ctx, items)
+    return [account_to_api(ctx.base_url, ctx.tenant, a, moved=moved.get(a.id)) for a in items]
 
 
 def _first(resolved: Account | None, found: list[Account]) -> list[Account]:
