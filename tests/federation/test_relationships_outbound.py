@@ -136,3 +136,26 @@ async def test_tenant_b_sends_nothing_for_tenant_a(world: World, fedi: Fediverse
     await world.local_carol.patch("/api/v1/accounts/update_credentials", data={"display_name": "Carol"})
     await world.run_jobs()
     assert fedi.posts() == []  # carol has no remote followers; alice's follower hears nothing from B
+
+
+async def test_delete_of_a_local_actor(world: World, fedi: Fediverse) -> None:
+    """The `account.deleted` event (for whatever deletes a local account) sends
+    Mastodon's Delete of the actor to followers and to accounts followed."""
+    from steward.social.federate import federate
+
+    alice = fedi.local(world.local_alice)
+    await fedi.followed_by_local(world.local_alice, "eve")
+    fedi.add_actor("ann", "https://other.example")
+    await fedi.resolve(world.local_alice, "ann@other.example")
+    ann_id = await fedi.account_id(world.a, "https://other.example/users/ann")
+    await world.local_alice.post(f"/api/v1/accounts/{ann_id}/follow")
+    await world.run_jobs()
+    fedi.transport.sent.clear()
+    async with world.c.db.write() as conn:
+        await federate(conn, world.a.id, "account.deleted", account_id=int(world.local_alice.account_id))
+    await world.run_jobs()
+    sent = fedi.take()
+    assert sorted(i for i, _ in sent) == ["https://other.example/inbox", f"{REMOTE}/inbox"]
+    for _, delete in sent:
+        assert {k: delete[k] for k in ("id", "type", "actor", "object", "to")} == {
+            "id": f"{alice}#delete", "type": "Delete", "actor": alice, "object": alice, "to": [PUBLIC]}
