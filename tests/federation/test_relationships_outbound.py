@@ -159,3 +159,15 @@ async def test_delete_of_a_local_actor(world: World, fedi: Fediverse) -> None:
     for _, delete in sent:
         assert {k: delete[k] for k in ("id", "type", "actor", "object", "to")} == {
             "id": f"{alice}#delete", "type": "Delete", "actor": alice, "object": alice, "to": [PUBLIC]}
+
+
+async def test_domain_block_rejects_followers_there(world: World, fedi: Fediverse) -> None:
+    alice = fedi.local(world.local_alice)
+    follow = await fedi.follows_local(world.local_alice)
+    await fedi.followed_by_local(world.local_alice, "eve")
+    r = await world.local_alice.post("/api/v1/domain_blocks", data={"domain": "remote.example"})
+    assert r.status_code == 200
+    await world.run_jobs()
+    [(inbox, reject)] = fedi.take()
+    assert inbox == ROB_INBOX and reject["type"] == "Reject" and reject["actor"] == alice
+    assert reject["object"]["id"] == follow["id"]

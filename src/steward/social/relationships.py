@@ -719,18 +719,24 @@ async def block_domain(c: Container, tenant: Tenant, me: Account, raw_domain: st
                                                        "domain": domain, "created_at": utcnow()})
         on_domain = select(accounts.c.id).where(accounts.c.tenant_id == tenant.id, accounts.c.domain == domain)
         theirs = on_domain.scalar_subquery()
-        pairs = (await conn.execute(select(follows.c.account_id, follows.c.target_account_id).where(
+        pairs = (await conn.execute(select(follows.c.account_id, follows.c.target_account_id, follows.c.uri).where(
             follows.c.tenant_id == tenant.id, or_(
                 (follows.c.account_id == me.id) & follows.c.target_account_id.in_(theirs),
                 follows.c.account_id.in_(theirs) & (follows.c.target_account_id == me.id))))).all()
-        for source, target in pairs:
-            await _drop_follow(conn, tenant.id, source, target)
-        requests = (await conn.execute(select(follow_requests.c.account_id, follow_requests.c.target_account_id)
+        requests = (await conn.execute(select(follow_requests.c.account_id, follow_requests.c.target_account_id,
+                                              follow_requests.c.uri)
                                        .where(follow_requests.c.tenant_id == tenant.id, or_(
             (follow_requests.c.target_account_id == me.id) & follow_requests.c.account_id.in_(theirs),
             (follow_requests.c.account_id == me.id) & follow_requests.c.target_account_id.in_(theirs))))).all()
-        for source, target in requests:
+        for source, target, _uri in pairs:
+            await _drop_follow(conn, tenant.id, source, target)
+        for source, target, _uri in requests:
             await _drop_request(conn, tenant.id, source, target)
+        # Their server hears that its accounts no longer follow me (Mastodon rejects them).
+        for source, target, uri in [*pairs, *requests]:
+            if target == me.id:
+                await federate(conn, tenant.id, "follower.removed", account_id=me.id, follower_id=source, uri=uri)
+    c.jobs.wake()
 
 
 async def unblock_domain(c: Container, tenant: Tenant, me: Account, raw_domain: str) -> None:
