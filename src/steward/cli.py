@@ -232,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_federation_parsers(sub)
 
+    from steward.cli_moderation import add_parsers as add_moderation_parsers
+
+    add_moderation_parsers(sub)
+
     from steward.cli_moderator import add_parsers as add_moderator_parsers
 
     add_moderator_parsers(sub)

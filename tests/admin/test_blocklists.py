@@ -140,3 +140,31 @@ async def test_permissions_and_isolation(world: World) -> None:
     # A token without the admin scope is refused even for an admin.
     weak = await world.person(world.a, "ann2", role="admin", scopes="read write")
     assert (await weak.get(EXPORT)).status_code == 403
+
+
+async def test_imported_blocks_apply_to_known_accounts(world: World) -> None:
+    from steward.core.clock import utcnow
+    from steward.core.ids import new_id
+    from steward.db.tables import accounts
+
+    ids = {}
+    async with world.c.db.write() as conn:
+        for name, domain in (("troll", "sub.spam.example"), ("shouty", "loud.example"), ("pal", "fine.example"),
+                             ("snap", "notspam.example")):
+            ids[name] = new_id()
+            await conn.execute(accounts.insert().values(
+                tenant_id=world.a.id, id=ids[name], username=name, username_lower=name, domain=domain,
+                uri=f"https://{domain}/users/{name}", created_at=utcnow(), updated_at=utcnow()))
+    assert (await upload(world.admin_ann, MASTODON_CSV)).status_code == 200
+
+    async def flags(name: str) -> tuple[bool, bool]:
+        shown = (await world.admin_ann.get(f"/api/v1/admin/accounts/{ids[name]}")).json()
+        return shown["silenced"], shown["suspended"]
+
+    assert await flags("troll") == (False, True)
+    assert await flags("shouty") == (True, False)
+    assert await flags("pal") == (False, False) and await flags("snap") == (False, False)
+    # Lifting an imported block undoes exactly what it did.
+    block = (await domains(world.admin_ann))["spam.example"]
+    assert (await world.admin_ann.delete(f"/api/v1/admin/domain_blocks/{block['id']}")).status_code == 200
+    assert await flags("troll") == (False, False)

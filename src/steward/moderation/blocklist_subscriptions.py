@@ -101,8 +101,9 @@ async def _queue_fetch(conn: AsyncConnection, tenant_id: int, sub_id: int) -> No
 
 
 async def subscribe(conn: AsyncConnection, tenant_id: int, actor_id: int, url: str | None,
-                    fields: dict[str, Any]) -> Any:
-    """Records the subscription and queues its first fetch (applying nothing)."""
+                    fields: dict[str, Any], *, queue: bool = True) -> Any:
+    """Records the subscription and queues its first fetch (applying nothing);
+    `queue=False` leaves the fetch to the caller (the CLI fetches at once)."""
     url = _check_url(url)
     values = _check_overrides(fields)
     taken = (await conn.execute(select(subs.c.id).where(subs.c.tenant_id == tenant_id, subs.c.url == url))).first()
@@ -115,7 +116,8 @@ async def subscribe(conn: AsyncConnection, tenant_id: int, actor_id: int, url: s
         severity_overrides=values.get("severity_overrides", {}), created_by_account_id=actor_id,
         created_at=utcnow(), state="idle", applied_domains=[]))
     await log_action(conn, tenant_id, actor_id, "create", "BlocklistSubscription", sub_id, url)
-    await _queue_fetch(conn, tenant_id, sub_id)
+    if queue:
+        await _queue_fetch(conn, tenant_id, sub_id)
     return await get(conn, tenant_id, sub_id)
 
 
@@ -137,9 +139,11 @@ async def unsubscribe(conn: AsyncConnection, tenant_id: int, actor_id: int, sub_
     await log_action(conn, tenant_id, actor_id, "destroy", "BlocklistSubscription", sub_id, row.url)
 
 
-async def refresh(conn: AsyncConnection, tenant_id: int, actor_id: int, sub_id: int) -> Any:
+async def refresh(conn: AsyncConnection, tenant_id: int, actor_id: int, sub_id: int, *,
+                  queue: bool = True) -> Any:
     row = await get(conn, tenant_id, sub_id)
-    await _queue_fetch(conn, tenant_id, sub_id)
+    if queue:
+        await _queue_fetch(conn, tenant_id, sub_id)
     await log_action(conn, tenant_id, actor_id, "refresh", "BlocklistSubscription", sub_id, row.url)
     return await get(conn, tenant_id, sub_id)
 

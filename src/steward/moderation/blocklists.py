@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.errors import ApiError
-from steward.db.tables import domain_blocks
+from steward.db.tables import accounts, domain_blocks, users
+from steward.model.entities import User, from_row
 from steward.moderation import domain_policy
+from steward.moderation.roles import Permission, has_permission
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -264,27 +266,46 @@ def make_plan(current: dict[str, Any], entries: list[Entry], removable: Iterable
     return plan
 
 
-async def apply_plan(conn: AsyncConnection, tenant_id: int, actor_id: int, plan: Plan) -> None:
+Progress = Callable[[int, int], None]
+
+
+async def apply_plan(conn: AsyncConnection, tenant_id: int, actor_id: int, plan: Plan,
+                     progress: Progress | None = None) -> None:
     """Writes the plan through the domain-block service (each step audited); the
-    caller's transaction makes it all-or-nothing."""
-    for entry in plan.adds:
-        values = {k: v for k, v in entry.to_json().items() if k != "domain"}
-        await domain_policy.create_block(conn, tenant_id, actor_id, entry.domain, values)
+    caller's transaction makes it all-or-nothing. `progress(done, total)` is
+    called every 500 steps and at the end."""
+    total = len(plan.adds) + len(plan.changes) + len(plan.removals)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and (done % 500 == 0 or done == total):
+            progress(done, total)
+
+    for start in range(0, len(plan.adds), 500):
+        batch = plan.adds[start:start + 500]
+        await domain_policy.create_blocks(conn, tenant_id, actor_id, [e.to_json() for e in batch])
+        for _ in batch:
+            step()
     for row, entry, fields in plan.changes:
         await domain_policy.update_block(conn, tenant_id, actor_id, row.id, {f: getattr(entry, f) for f in fields})
+        step()
     for row in plan.removals:
         await domain_policy.delete_block(conn, tenant_id, actor_id, row.id)
+        step()
 
 
 async def import_blocks(conn: AsyncConnection, tenant_id: int, actor_id: int, data: bytes, *,
-                        fmt: str = "csv", dry_run: bool = False) -> dict[str, Any]:
+                        fmt: str = "csv", dry_run: bool = False, progress: Progress | None = None
+                        ) -> dict[str, Any]:
     """Imports a file: new domains are blocked, listed domains already blocked
     take the file's values, nothing is lifted. With `dry_run` only the plan is
     returned."""
     entries = parse(data, fmt)
     plan = make_plan(await current_blocks(conn, tenant_id), entries)
     if not dry_run:
-        await apply_plan(conn, tenant_id, actor_id, plan)
+        await apply_plan(conn, tenant_id, actor_id, plan, progress)
     return {"dry_run": dry_run, **plan.to_api()}
 
 
@@ -307,3 +328,23 @@ def export_csv(rows: Iterable[Any]) -> str:
 
 async def export_blocks(conn: AsyncConnection, tenant_id: int) -> str:
     return export_csv((await current_blocks(conn, tenant_id)).values())
+
+
+async def federation_manager(conn: AsyncConnection, tenant_id: int, username: str | None) -> User:
+    """The local staff user who acts (and is named in the audit log) when the CLI
+    changes federation policy: `username`, or else the tenant's oldest owner or
+    admin. 403/404 when that user may not manage federation."""
+    query = select(users).where(users.c.tenant_id == tenant_id)
+    if username is not None:
+        query = query.join(accounts, (accounts.c.tenant_id == users.c.tenant_id)
+                           & (accounts.c.id == users.c.account_id)).where(
+            accounts.c.username_lower == username.lower(), accounts.c.domain == "")
+    else:
+        query = query.where(users.c.role.in_(("owner", "admin"))).order_by(users.c.id)
+    row = (await conn.execute(query.limit(1))).first()
+    if row is None:
+        raise ApiError(404, f"no local user {username}" if username else "the tenant has no owner or admin")
+    user = from_row(User, row)
+    if not has_permission(user, Permission.MANAGE_FEDERATION):
+        raise ApiError(403, f"{username} may not manage federation")
+    return user

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from steward.core.clock import iso, utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
-from steward.db.tables import accounts, domain_allows, domain_blocks
+from steward.db.tables import accounts, admin_action_logs, domain_allows, domain_blocks
 from steward.moderation.audit import log_action
 
 SEVERITIES = ("noop", "silence", "suspend")
@@ -185,3 +185,56 @@ async def delete_allow(conn: AsyncConnection, tenant_id: int, actor_id: int, all
                                                         domain_allows.c.id == allow_id)))
     _changed(tenant_id)
     await log_action(conn, tenant_id, actor_id, "destroy", "DomainAllow", allow_id, row.domain)
+
+
+async def create_blocks(conn: AsyncConnection, tenant_id: int, actor_id: int,
+                        blocks: list[dict[str, Any]]) -> int:
+    """Many new blocks at once (a blocklist import), under the same rules as
+    `create_block` but in a few statements for the whole batch: each domain must
+    be new, each block applies to the accounts already known from its domain,
+    and each gets its audit row. Returns how many were created."""
+    if not blocks:
+        return 0
+    now = utcnow()
+    rows = []
+    for fields in blocks:
+        severity = fields.get("severity") or "silence"
+        _check_severity(severity)
+        rows.append({
+            "tenant_id": tenant_id, "id": new_id(), "domain": normalise_domain(fields.get("domain")),
+            "severity": severity, "reject_media": bool(fields.get("reject_media")),
+            "reject_reports": bool(fields.get("reject_reports")), "private_comment": fields.get("private_comment"),
+            "public_comment": fields.get("public_comment"), "obfuscate": bool(fields.get("obfuscate")),
+            "created_at": now})
+    by_domain = {r["domain"]: r for r in rows}
+    for start in range(0, len(rows), 500):
+        chunk = [r["domain"] for r in rows[start:start + 500]]
+        taken = (await conn.execute(select(domain_blocks.c.domain).where(
+            domain_blocks.c.tenant_id == tenant_id, domain_blocks.c.domain.in_(chunk)))).scalars().first()
+        if taken is not None:
+            raise ApiError(422, f"You have already imposed stricter limits on {taken}",
+                           {"domain": [{"error": "ERR_TAKEN", "description": "has already been taken"}]})
+    for start in range(0, len(rows), 500):
+        await conn.execute(domain_blocks.insert(), rows[start:start + 500])
+    # Known remote domains, each matched to the blocks covering it (itself or a parent).
+    known = (await conn.execute(select(accounts.c.domain).distinct().where(
+        accounts.c.tenant_id == tenant_id, accounts.c.domain != ""))).scalars().all()
+    hits: dict[str, list[str]] = {}
+    for domain in known:
+        labels = domain.split(".")
+        for i in range(len(labels) - 1):
+            if ".".join(labels[i:]) in by_domain:
+                hits.setdefault(".".join(labels[i:]), []).append(domain)
+    for blocked, domains in hits.items():
+        column = {"silence": "silenced_at", "suspend": "suspended_at"}.get(str(by_domain[blocked]["severity"]))
+        if column is not None:
+            await conn.execute(update(accounts).where(
+                accounts.c.tenant_id == tenant_id, accounts.c.domain.in_(domains),
+                accounts.c[column].is_(None)).values(**{column: now}))
+    logs = [{"tenant_id": tenant_id, "id": new_id(), "account_id": actor_id, "action": "create",
+             "target_type": "DomainBlock", "target_id": r["id"], "human_identifier": r["domain"],
+             "details": {"severity": r["severity"]}, "created_at": now} for r in rows]
+    for start in range(0, len(logs), 500):
+        await conn.execute(admin_action_logs.insert(), logs[start:start + 500])
+    _changed(tenant_id)
+    return len(rows)
