@@ -370,3 +370,26 @@ async def test_report_notes(world: World) -> None:
     assert "Second report this week." not in (await molly.get(f"/admin/reports/{rid}")).text
     audit = await _audit(world, world.a.id)
     assert [a for a in audit if a[1] == "ReportNote"] == [("create", "ReportNote"), ("destroy", "ReportNote")]
+
+
+async def test_custom_role_flags_decide_each_page(world: World) -> None:
+    """A custom role holding only manage_reports works the queue but may not act
+    on accounts (manage_users) nor open federation policy."""
+    from steward.moderation.roles import CUSTOM_PREFIX, Permission
+
+    report = await _report(world.local_bob, world.local_alice)
+    await world.person(world.a, "rhea")
+    async with world.c.db.write() as conn:
+        await conn.execute(users.update().where(users.c.tenant_id == world.a.id, users.c.email.like("rhea@%"))
+                           .values(role=f"{CUSTOM_PREFIX}1", role_spec={
+                               "name": "Triage", "permissions": str(int(Permission.MANAGE_REPORTS))}))
+    rhea = await signed_in(world, world.a, "rhea")
+    page = await rhea.get(f"/admin/reports/{report['id']}")
+    assert page.status_code == 200 and 'id="account-action"' not in page.text
+    assert (await rhea.post(f"/admin/reports/{report['id']}/assign")).status_code == 303
+    r = await rhea.post(f"/admin/reports/{report['id']}/action", {"type": "suspend"})
+    assert r.status_code == 403
+    assert (await rhea.get(f"/admin/accounts/{world.local_alice.account_id}")).status_code == 403
+    assert (await rhea.get("/admin/domain_blocks")).status_code == 403
+    alice = (await world.admin_ann.get(f"/api/v1/admin/accounts/{world.local_alice.account_id}")).json()
+    assert alice["suspended"] is False
