@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     from steward.cli_moderator import add_parsers as add_moderator_parsers
 
     add_moderator_parsers(sub)
+
+    from steward.cli_roles import add_parsers as add_role_parsers
+
+    add_role_parsers(sub)
     return parser
 
 
