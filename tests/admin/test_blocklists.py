@@ -168,3 +168,15 @@ async def test_imported_blocks_apply_to_known_accounts(world: World) -> None:
     block = (await domains(world.admin_ann))["spam.example"]
     assert (await world.admin_ann.delete(f"/api/v1/admin/domain_blocks/{block['id']}")).status_code == 200
     assert await flags("troll") == (False, False)
+
+
+async def test_instance_follows_measure_without_dates(world: World) -> None:
+    """fediblockhole asks this before raising a block to suspend, with no start_at/end_at."""
+    r = await world.admin_ann.post("/api/v1/admin/measures", json={
+        "keys": ["instance_follows"], "instance_follows": {"domain": "spam.example"}})
+    assert r.status_code == 200, r.text
+    measure = r.json()[0]
+    assert measure["key"] == "instance_follows" and measure["total"] == "0" and len(measure["data"]) == 30
+    r = await world.admin_ann.post("/api/v1/admin/measures", json={"keys": ["instance_follows"],
+                                                                   "start_at": "not a date"})
+    assert r.status_code == 422

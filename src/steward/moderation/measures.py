@@ -51,10 +51,19 @@ def parse_instant(value: str | None, key: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+DEFAULT_DAYS = 30
+
+
 def span_of(start_at: str | None, end_at: str | None, *, max_days: int = MAX_DAYS) -> Span:
-    """Whole UTC days from start_at's day to end_at's day, both included."""
-    start = parse_instant(start_at, "start_at").replace(hour=0, minute=0, second=0, microsecond=0)
-    last = parse_instant(end_at, "end_at").replace(hour=0, minute=0, second=0, microsecond=0)
+    """Whole UTC days from start_at's day to end_at's day, both included. Mastodon
+    takes the request without them too (fediblockhole asks `instance_follows`
+    so): a missing end is today, a missing start the 30 days up to the end."""
+    def midnight(at: datetime) -> datetime:
+        return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    last = midnight(parse_instant(end_at, "end_at") if end_at else datetime.now(UTC))
+    start = (midnight(parse_instant(start_at, "start_at")) if start_at
+             else last - timedelta(days=min(DEFAULT_DAYS, max_days) - 1))
     if last < start:
         raise ApiError(422, "Validation failed: end_at is before start_at")
     if (last - start).days + 1 > max_days:
