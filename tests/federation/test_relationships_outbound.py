@@ -171,3 +171,19 @@ async def test_domain_block_rejects_followers_there(world: World, fedi: Fedivers
     [(inbox, reject)] = fedi.take()
     assert inbox == ROB_INBOX and reject["type"] == "Reject" and reject["actor"] == alice
     assert reject["object"]["id"] == follow["id"]
+
+
+async def test_suspension_and_erasure_reach_followers(world: World, fedi: Fediverse) -> None:
+    alice_id = world.local_alice.account_id
+    alice = fedi.local(world.local_alice)
+    await fedi.follows_local(world.local_alice)
+    r = await world.admin_ann.post(f"/api/v1/admin/accounts/{alice_id}/action", data={"type": "suspend"})
+    assert r.status_code == 200, r.text
+    await world.run_jobs()
+    [(inbox, update)] = fedi.take()
+    assert inbox == f"{REMOTE}/inbox" and update["type"] == "Update" and update["object"]["suspended"] is True
+    r = await world.admin_ann.delete(f"/api/v1/admin/accounts/{alice_id}")
+    assert r.status_code == 200, r.text
+    await world.run_jobs()
+    [(inbox, delete)] = fedi.take()
+    assert inbox == f"{REMOTE}/inbox" and delete["type"] == "Delete" and delete["object"] == alice

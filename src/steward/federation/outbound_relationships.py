@@ -198,8 +198,12 @@ async def _send_delete(c: Container, tenant: Tenant, payload: dict[str, Any]) ->
     me = actor_uri(c.base_url(tenant), account)
     delete = {"id": f"{me}#delete", "type": "Delete", "actor": me, "to": [PUBLIC], "object": me}
     async with c.db.write() as conn:
-        inboxes = await follower_inboxes(conn, tenant.id, account.id) | await _known_inboxes(
-            conn, tenant.id, account.id)
+        # `account_ids`: whoever it followed or was followed by, named when the event was
+        # recorded (an erased account's follows are gone by the time this runs).
+        named = [int(i) for i in payload.get("account_ids") or []]
+        inboxes = (await follower_inboxes(conn, tenant.id, account.id)
+                   | await _known_inboxes(conn, tenant.id, account.id)
+                   | await account_inboxes(conn, tenant.id, named))
         await queue_to(conn, tenant.id, account.id, inboxes, with_context(delete))
     c.jobs.wake()
 

@@ -32,6 +32,7 @@ from steward.moderation.presets import action_text
 from steward.moderation.retention import schedule_purge
 from steward.moderation.roles import CUSTOM_PREFIX, ROLE_BY_ID, STAFF, outranks
 from steward.moderation.statements import record_statement
+from steward.social.federate import federate
 
 ACTION_TYPES = ("none", "sensitive", "disable", "silence", "suspend")
 STATUSES = ("active", "pending", "disabled", "silenced", "suspended")
@@ -203,6 +204,8 @@ async def take_action(conn: AsyncConnection, tenant_id: int, actor: Account, act
     elif action == "suspend":
         await _set_account(conn, tenant_id, target.id, suspended_at=now)
         await schedule_purge(conn, tenant_id, target.id, actor.id)
+        if target.local:  # followers' servers see the suspended actor, as Mastodon distributes it
+            await federate(conn, tenant_id, "account.updated", account_id=target.id)
     elif action == "disable":
         await _set_user(conn, tenant_id, target.id, disabled=True)
     if report is not None:
@@ -257,6 +260,8 @@ async def undo_action(conn: AsyncConnection, tenant_id: int, actor: Account, act
         if kind == "unsuspend" and target_user is not None and target_user.email.endswith(".deleted.invalid"):
             raise ApiError(403, "This account's data was deleted; it cannot be unsuspended")
         await _set_account(conn, tenant_id, target.id, **{column: value})
+        if kind == "unsuspend" and target.local:
+            await federate(conn, tenant_id, "account.updated", account_id=target.id)
     await log_action(conn, tenant_id, actor.id, kind, "Account", target.id, target.acct())
 
 
@@ -299,6 +304,15 @@ async def erase_account_data(conn: AsyncConnection, tenant_id: int, actor_id: in
     now = utcnow()
     await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.account_id == target.id,
                                               statuses.c.deleted_at.is_(None)).values(deleted_at=now))
+    if target.local:
+        # The Delete of the actor goes to everyone it followed or was followed by, named before they go.
+        others: set[int] = set()
+        for table in (follows, follow_requests):
+            rows = await conn.execute(select(table.c.account_id, table.c.target_account_id).where(
+                table.c.tenant_id == tenant_id, or_(table.c.account_id == target.id,
+                                                    table.c.target_account_id == target.id)))
+            others.update(a if a != target.id else b for a, b in rows.all())
+        await federate(conn, tenant_id, "account.deleted", account_id=target.id, account_ids=sorted(others))
     for table in (follows, follow_requests):
         await conn.execute(delete(table).where(table.c.tenant_id == tenant_id, or_(
             table.c.account_id == target.id, table.c.target_account_id == target.id)))
