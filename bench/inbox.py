@@ -252,6 +252,7 @@ def main() -> None:
     parser.add_argument("--actors", type=int, default=50)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-process", action="store_true", help="skip phase 2")
+    parser.add_argument("--py-spy", metavar="FILE", help="record the server during phase 1 (collapsed stacks)")
     opts = parser.parse_args()
 
     from steward.activitypub.keys import generate_key_pair
@@ -296,6 +297,12 @@ def main() -> None:
         q: Any = multiprocessing.get_context("spawn").Queue()
         run_client("127.0.0.1", port, warm, 4, q)
         q.get()
+        spy = None
+        if opts.py_spy:
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.pid),
+                                    "-o", opts.py_spy, "--format", "raw", "-r", "250", "--nonblocking"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
         cpu0 = cpu_seconds(server.pid)
         proc = multiprocessing.get_context("spawn").Process(
             target=run_client, args=("127.0.0.1", port, requests, opts.connections, q))
@@ -303,6 +310,9 @@ def main() -> None:
         client = q.get()
         proc.join()
         server_cpu = cpu_seconds(server.pid) - cpu0
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(timeout=30)
         ok = client["statuses"].get(202, 0)
         accept = {"seconds": round(client["seconds"], 2), "accepted": ok,
                   "per_second": round(ok / client["seconds"], 1),

@@ -16,9 +16,9 @@ from steward.activitypub import vocab
 from steward.activitypub.signatures import Request, SignatureError, verify_request
 from steward.core.errors import ApiError
 from steward.db.tables import jobs
-from steward.federation import policy
+from steward.federation import inbox_batch, policy
 from steward.federation.keys import RemoteKeys
-from steward.jobs.queue import enqueue, enqueue_once
+from steward.jobs.queue import enqueue
 from steward.model.entities import Tenant
 
 if TYPE_CHECKING:
@@ -92,10 +92,9 @@ async def receive(c: Container, tenant: Tenant, req: Request, doc: dict[str, Any
     if len(dedupe) > 255:
         dedupe = f"ap.inbox:{tenant.id}:" + hashlib.sha256(dedupe.encode()).hexdigest()
     payload = {"tenant_id": tenant.id, "activity": doc, "signed_by": verified.owner, "recipient": recipient}
-    # One statement on the hot path: a duplicate still waiting in the queue is skipped by the unique key.
-    async with c.db.write() as conn:
-        if not await enqueue_once(conn, "ap.inbox", payload, tenant_id=tenant.id, dedupe_key=dedupe):
-            return Received(False)
+    # Stored with whatever else arrived meanwhile, in one transaction (inbox_batch); a duplicate still
+    # waiting in the queue is skipped.
+    if not await inbox_batch.store(c, tenant.id, dedupe, payload):
+        return Received(False)
     log.info("inbox: %s %s from %s queued for tenant %s", kind, activity_id, actor, tenant.id)
-    c.jobs.wake()
     return Received(True)
