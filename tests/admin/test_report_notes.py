@@ -117,3 +117,19 @@ async def test_reporter_sees_the_outcome(world: World) -> None:
     assert mine == {report_id: "action_taken", other: "no_action"}
     # Nobody else sees bob's reports.
     assert (await world.local_alice.get("/api/v1/steward/reports")).json() == []
+
+
+async def test_staff_are_notified_of_each_report(world: World) -> None:
+    first = await _report(world.local_bob, world.local_alice)
+    second = await _report(world.local_bob, world.local_alice)
+    await world.run_jobs()
+    told = (await world.admin_ann.get("/api/v1/notifications", params={"types[]": "admin.report"})).json()
+    assert sorted(n["report"]["id"] for n in told) == sorted([first, second])
+    assert all(n["account"]["id"] == world.local_bob.account_id for n in told)
+    # Users and the staff of another tenant hear nothing.
+    assert (await world.local_alice.get("/api/v1/notifications")).json() == []
+    assert (await world.mod_mike.get("/api/v1/notifications")).json() == []
+    # The reporter, when staff, is not told of their own report.
+    await _report(world.admin_ann, world.local_bob)
+    await world.run_jobs()
+    assert len((await world.admin_ann.get("/api/v1/notifications", params={"types[]": "admin.report"})).json()) == 2

@@ -100,6 +100,10 @@ async def test_inbound_flag_files_a_report(world: World, fake: FakeTransport) ->
     assert report.target_account_id == int(world.local_alice.account_id)
     assert [int(i) for i in report.status_ids] == [int(status["id"])]
     assert report.comment == "spam" and report.uri == f"{ACTOR}#reports/1"
+    # A's staff are told, with Mastodon's admin.report notification.
+    told = (await world.admin_ann.get("/api/v1/notifications", params={"types[]": "admin.report"})).json()
+    assert [n["report"]["id"] for n in told] == [str(report.id)]
+    assert (await world.local_bob.get("/api/v1/notifications")).json() == []
     shown = (await world.admin_ann.get(f"/api/v1/admin/reports/{report.id}")).json()
     assert shown["account"]["account"]["acct"] == f"{HOST}@{HOST}"
     assert shown["target_account"]["username"] == "alice" and len(shown["statuses"]) == 1

@@ -19,6 +19,7 @@ from steward.db.tables import accounts, reports, statuses
 from steward.federation.fetch import ensure_actor
 from steward.federation.policy import rejects_reports
 from steward.model.entities import Tenant
+from steward.moderation.reports import notify_staff
 
 if TYPE_CHECKING:
     from steward.container import Container
@@ -56,10 +57,13 @@ async def on_flag(c: Container, tenant: Tenant, doc: dict[str, Any], payload: di
                     reports.c.target_account_id == target_id))).first() is not None:
                 continue  # the same Flag again
             now = utcnow()
+            report_id = new_id()
             await conn.execute(reports.insert().values(
-                tenant_id=tenant.id, id=new_id(), account_id=reporter.id, target_account_id=target_id,
+                tenant_id=tenant.id, id=report_id, account_id=reporter.id, target_account_id=target_id,
                 status_ids=[s.id for s in named_statuses if s.account_id == target_id], rule_ids=[],
                 category="other", comment=comment, forwarded=False, uri=uri, created_at=now, updated_at=now))
+            await notify_staff(conn, tenant.id, report_id, reporter.id)
+    c.jobs.wake()
 
 
 HANDLERS = {"Flag": on_flag}

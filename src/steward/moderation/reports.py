@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from steward.core.clock import utcnow
 from steward.core.errors import ApiError, not_found
 from steward.core.ids import new_id
-from steward.db.tables import account_warnings, instance_rules, reports, statuses
-from steward.model.entities import Account, Tenant
+from steward.db.tables import account_warnings, instance_rules, reports, statuses, users
+from steward.jobs.queue import enqueue
+from steward.model.entities import Account, Tenant, User, from_row
 from steward.moderation.audit import log_action
+from steward.moderation.roles import Permission, has_permission
 from steward.social.accounts import get_account
 from steward.social.federate import federate
 
@@ -152,11 +154,27 @@ async def file_report(c: Container, tenant: Tenant, reporter: Account, *, target
             "action_taken_at": None, "created_at": now, "updated_at": now,
         }
         await conn.execute(reports.insert().values(**row))
+        await notify_staff(conn, tenant.id, row["id"], reporter.id)
         if row["forwarded"]:
             await federate(conn, tenant.id, "report.forward", report_id=row["id"])
-    if row["forwarded"]:
-        c.jobs.wake()
+    c.jobs.wake()
     return row, target
+
+
+async def notify_staff(conn: AsyncConnection, tenant_id: int, report_id: int, reporter_id: int) -> int:
+    """An `admin.report` notification for every staff member of this tenant who
+    manages reports (but the reporter), as Mastodon's ReportService does."""
+    staff = [from_row(User, r) for r in await conn.execute(select(users).where(
+        users.c.tenant_id == tenant_id, users.c.role != "user", users.c.disabled.is_(False)))]
+    told = 0
+    for user in staff:
+        if user.account_id == reporter_id or not has_permission(user, Permission.MANAGE_REPORTS):
+            continue
+        await enqueue(conn, "notify", {"tenant_id": tenant_id, "account_id": user.account_id,
+                                       "from_account_id": reporter_id, "type": "admin.report",
+                                       "report_id": report_id}, tenant_id=tenant_id)
+        told += 1
+    return told
 
 
 async def forward(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int) -> dict[str, Any]:

@@ -191,19 +191,30 @@ async def create_notifications(conn: AsyncConnection, tid: int,
             notifications.c.from_account_id.in_({n.from_account_id for n in items}),
             or_(notifications.c.status_id.in_({n.status_id for n in items if n.status_id}),
                 and_(notifications.c.status_id.is_(None), notifications.c.created_at > now - REPEAT_WINDOW))))}
+    # Notifications about a strike or a report: one per (recipient, strike or report),
+    # however close together they come.
     strikes = {n.account_warning_id for n in items if n.account_warning_id is not None}
-    warned = set((await conn.execute(select(notifications.c.account_warning_id).where(
-        notifications.c.tenant_id == tid, notifications.c.account_warning_id.in_(strikes))))
-        .scalars()) if strikes else set()
+    report_ids = {n.report_id for n in items if n.report_id is not None}
+    done: set[tuple[int, str, int]] = set()
+    if strikes or report_ids:
+        for r in await conn.execute(select(notifications.c.account_id, notifications.c.account_warning_id,
+                                           notifications.c.report_id).where(
+                notifications.c.tenant_id == tid, or_(notifications.c.account_warning_id.in_(strikes),
+                                                      notifications.c.report_id.in_(report_ids)))):
+            if r.account_warning_id is not None:
+                done.add((r.account_id, "w", r.account_warning_id))
+            if r.report_id is not None:
+                done.add((r.account_id, "r", r.report_id))
     out: list[tuple[Notification, bool]] = []
     seen: set[tuple[int, int, str, int | None]] = set()
     for n in items:
         key = (n.account_id, n.from_account_id, n.type, n.status_id)
-        if n.account_warning_id is not None:
-            # One notification per strike, however close together strikes come.
-            if n.account_warning_id in warned:
+        about = (n.account_id, "w", n.account_warning_id) if n.account_warning_id is not None else \
+            (n.account_id, "r", n.report_id) if n.report_id is not None else None
+        if about is not None:
+            if about in done:
                 continue
-            warned.add(n.account_warning_id)
+            done.add(about)
         elif key in existing or key in seen:
             continue
         seen.add(key)
