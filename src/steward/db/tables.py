@@ -800,3 +800,35 @@ console_sessions = _tenant_pk(
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
 )
+
+# Invitation codes an admin hands out; a valid code signs up even when registrations
+# are closed or need approval (as in Mastodon).
+invites = _tenant_pk(
+    "invites",
+    Column("code", String(32), nullable=False),
+    Column("created_by_account_id", BigInteger, nullable=False),
+    Column("max_uses", Integer),
+    Column("uses", Integer, nullable=False, default=0),
+    Column("expires_at", TS),
+    Column("revoked_at", TS),
+    Column("comment", Text),
+    Column("created_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "code", name="uq_invites_code"),),
+)
+
+# Versions of a tenant's terms of service and privacy policy; each version keeps
+# its text, the date it takes effect and who published it.
+legal_documents = _tenant_pk(
+    "legal_documents",
+    # terms_of_service | privacy_policy
+    Column("kind", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("changelog", Text, nullable=False, default=""),
+    # YYYY-MM-DD, UTC
+    Column("effective_date", String(10), nullable=False),
+    Column("published_by_account_id", BigInteger, nullable=False),
+    # The announcement that told the users of this version, when there was one.
+    Column("announcement_id", BigInteger),
+    Column("created_at", TS, nullable=False),
+    extra=(UniqueConstraint("tenant_id", "kind", "effective_date", name="uq_legal_documents_date"),),
+)

@@ -29,7 +29,7 @@ async def register(ctx: Ctx) -> Any:
         ctx.c, ctx.tenant, username=p.str("username", max_len=64), email=p.str("email", max_len=320),
         password=p.str("password", max_len=1000), agreement=bool(p.bool("agreement", False)),
         locale=p.str("locale", "en", max_len=16) or "en", reason=p.str("reason", max_len=1000),
-        ip=client.host if client else None,
+        ip=client.host if client else None, invite_code=p.str("invite_code", max_len=64),
     )
     assert ctx.token is not None
     scopes = ctx.token.scopes

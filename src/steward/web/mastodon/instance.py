@@ -13,6 +13,7 @@ from starlette.routing import Route
 from steward.core.clock import iso, utcnow
 from steward.core.errors import ApiError
 from steward.model.entities import Tenant
+from steward.moderation import server_settings as legal
 from steward.social import instance as instance_service
 from steward.social import media_av
 from steward.social.languages import language_list
@@ -35,7 +36,7 @@ def _streaming_url(ctx: Ctx) -> str:
 
 def _registrations(tenant: Tenant) -> tuple[bool, bool]:
     mode = tenant.setting("registration_mode", "open")
-    return mode != "closed", mode == "approval"
+    return mode not in {"closed", "invite"}, mode == "approval"
 
 
 def _languages(tenant: Tenant) -> list[str]:
@@ -100,7 +101,7 @@ async def instance_v1(ctx: Ctx) -> Any:
         "languages": _languages(ctx.tenant),
         "registrations": enabled,
         "approval_required": approval,
-        "invites_enabled": False,
+        "invites_enabled": ctx.tenant.setting("registration_mode", "open") == "invite",
         "configuration": {"accounts": {"max_featured_tags": MAX_FEATURED_TAGS}, **limits},
         "contact_account": contact,
         "rules": rules,
@@ -211,6 +212,10 @@ async def extended_description(ctx: Ctx) -> Any:
 
 @endpoint(auth="none")
 async def privacy_policy(ctx: Ctx) -> Any:
+    async with ctx.c.db.read() as conn:
+        found = await legal.legal_version(conn, ctx.tenant.id, "privacy_policy")
+    if found is not None:
+        return {"updated_at": iso(found[0].created_at), "content": text_to_html(found[0].text)}
     content = str(ctx.tenant.setting("privacy_policy") or "")
     if not content.strip():
         raise ApiError(404, "Record not found")
@@ -219,8 +224,20 @@ async def privacy_policy(ctx: Ctx) -> Any:
 
 @endpoint(auth="none")
 async def terms_of_service(ctx: Ctx) -> Any:
-    """The current terms; with a date, the terms effective from that date (only
-    one version is kept, so any other date is not found)."""
+    """The terms in force (or, before any takes effect, the first published);
+    with a date, the version effective from that date. Versions are published
+    through the admin API; a tenant without any falls back to its one
+    `terms_of_service` setting."""
+    wanted = ctx.request.path_params.get("date")
+    async with ctx.c.db.read() as conn:
+        found = await legal.legal_version(conn, ctx.tenant.id, "terms_of_service", wanted)
+        published = found is not None or bool(await legal.list_legal(conn, ctx.tenant.id, "terms_of_service"))
+    if found is not None:
+        version, following = found
+        return {"effective_date": version.effective_date, "effective": version.effective_date <= legal.today(),
+                "content": text_to_html(version.text), "succeeded_by": following}
+    if published:
+        raise ApiError(404, "Record not found")
     content = str(ctx.tenant.setting("terms_of_service") or "")
     if not content.strip():
         raise ApiError(404, "Record not found")

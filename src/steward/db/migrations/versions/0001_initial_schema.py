@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 23:45:49.365769
+Create Date: 2026-11-30 00:16:43.405304
 """
 
 from __future__ import annotations
@@ -472,6 +472,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "domain", name="uq_instances_domain"),
     )
     op.create_table(
+        "invites",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("created_by_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("max_uses", sa.Integer(), nullable=True),
+        sa.Column("uses", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_invites")),
+        sa.UniqueConstraint("tenant_id", "code", name="uq_invites_code"),
+    )
+    op.create_table(
         "ip_blocks",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -505,6 +520,20 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index("ix_jobs_ready", ["state", "run_at"], unique=False)
 
+    op.create_table(
+        "legal_documents",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("changelog", sa.Text(), nullable=False),
+        sa.Column("effective_date", sa.String(length=10), nullable=False),
+        sa.Column("published_by_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("announcement_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_legal_documents")),
+        sa.UniqueConstraint("tenant_id", "kind", "effective_date", name="uq_legal_documents_date"),
+    )
     op.create_table(
         "list_accounts",
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
@@ -1029,11 +1058,13 @@ def downgrade() -> None:
 
     op.drop_table("lists")
     op.drop_table("list_accounts")
+    op.drop_table("legal_documents")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_ready")
 
     op.drop_table("jobs")
     op.drop_table("ip_blocks")
+    op.drop_table("invites")
     op.drop_table("instances")
     op.drop_table("instance_rules")
     op.drop_table("idempotency_keys")

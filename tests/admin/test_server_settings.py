@@ -1,0 +1,160 @@
+"""Server settings for tenant admins: settings, rules, invites, versioned legal texts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from steward.moderation.audit import list_actions
+from tests.world import Person, World
+
+BASE = "/api/v1/admin/steward"
+
+
+async def sign_up(world: World, tenant: Any, username: str, **extra: Any) -> Any:
+    client = world.client(tenant)
+    app = (await client.post("/api/v1/apps", data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                                                    "scopes": "read write"})).json()
+    token = (await client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": app["client_id"],
+                                                     "client_secret": app["client_secret"],
+                                                     "scope": "read write"})).json()["access_token"]
+    return await world.client(tenant, token).post("/api/v1/accounts", data={
+        "username": username, "email": f"{username}@mail.example", "password": "long enough password",
+        "agreement": "true", "locale": "en", **extra})
+
+
+async def b_admin(world: World) -> Person:
+    return await world.person(world.b, "bea", role="admin", scopes="read write admin:read admin:write")
+
+
+async def test_settings_show_in_the_instance_entity(world: World) -> None:
+    ann = world.admin_ann
+    r = await ann.patch(f"{BASE}/settings", json={"title": "City Social", "description": "The city's server",
+                                                  "contact_email": "press@city.example",
+                                                  "registration_mode": "approval"})
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "City Social" and r.json()["registration_mode"] == "approval"
+    v2 = (await world.anon_a.get("/api/v2/instance")).json()
+    assert v2["title"] == "City Social" and v2["description"] == "The city's server"
+    assert v2["contact"]["email"] == "press@city.example"
+    assert v2["registrations"]["approval_required"] is True
+    for bad in ({"registration_mode": "sometimes"}, {"contact_email": "nope"}, {"title": "x" * 201}):
+        r = await ann.patch(f"{BASE}/settings", json=bad)
+        assert r.status_code == 422 and "error" in r.json(), bad
+    assert (await ann.get(f"{BASE}/settings")).json()["registration_mode"] == "approval"
+    # Tenant b is untouched, and b's admin cannot read a's settings.
+    assert (await world.anon_b.get("/api/v2/instance")).json()["title"] != "City Social"
+    other = await b_admin(world)
+    assert (await other.get(f"{BASE}/settings")).json()["title"] != "City Social"
+    assert (await world.local_alice.patch(f"{BASE}/settings", json={"title": "Mine"})).status_code == 403
+    assert (await world.mod_mike.get(f"{BASE}/settings")).status_code == 403
+    async with world.c.db.read() as conn:
+        logged = await list_actions(conn, world.a.id, target_type="Settings")
+    assert len(logged) == 1 and logged[0]["details"]["changed"] == [
+        "contact_email", "description", "registration_mode", "title"]
+
+
+async def test_rules_crud_and_reorder(world: World) -> None:
+    ann = world.admin_ann
+    ids = []
+    for text, hint in (("Be kind", "No harassment"), ("No spam", ""), ("Mark NSFW", "Use content warnings")):
+        r = await ann.post(f"{BASE}/rules", data={"text": text, "hint": hint})
+        assert r.status_code == 200, r.text
+        ids.append(r.json()["id"])
+    public = (await world.anon_a.get("/api/v1/instance/rules")).json()
+    assert [x["text"] for x in public] == ["Be kind", "No spam", "Mark NSFW"]
+    assert public[0]["hint"] == "No harassment"
+    r = await ann.post(f"{BASE}/rules/reorder", json={"ids": [ids[2], ids[0], ids[1]]})
+    assert r.status_code == 200 and [x["id"] for x in r.json()] == [ids[2], ids[0], ids[1]]
+    r = await ann.put(f"{BASE}/rules/{ids[1]}", data={"text": "No spam or scams"})
+    assert r.json()["text"] == "No spam or scams" and r.json()["hint"] == ""
+    assert (await ann.delete(f"{BASE}/rules/{ids[0]}")).status_code == 200
+    v2 = (await world.anon_a.get("/api/v2/instance")).json()
+    assert [x["text"] for x in v2["rules"]] == ["Mark NSFW", "No spam or scams"]
+    # Bad input.
+    assert (await ann.post(f"{BASE}/rules", data={"text": " "})).status_code == 422
+    assert (await ann.post(f"{BASE}/rules", data={"text": "x" * 301})).status_code == 422
+    assert (await ann.post(f"{BASE}/rules/reorder", json={"ids": [ids[2]]})).status_code == 422
+    assert (await ann.post(f"{BASE}/rules/reorder", json={"ids": [ids[2], ids[2], ids[1]]})).status_code == 422
+    assert (await ann.put(f"{BASE}/rules/777", data={"text": "x"})).status_code == 404
+    # Isolation: b's admin sees none of a's rules and cannot touch them.
+    other = await b_admin(world)
+    assert (await other.get(f"{BASE}/rules")).json() == []
+    assert (await other.delete(f"{BASE}/rules/{ids[2]}")).status_code == 404
+    assert (await other.post(f"{BASE}/rules/reorder", json={"ids": [ids[2], ids[1]]})).status_code == 422
+    assert len((await world.anon_a.get("/api/v1/instance/rules")).json()) == 2
+
+
+async def test_invite_only_registration(world: World) -> None:
+    ann = world.admin_ann
+    await ann.patch(f"{BASE}/settings", json={"registration_mode": "invite"})
+    v1 = (await world.anon_a.get("/api/v1/instance")).json()
+    assert v1["registrations"] is False and v1["invites_enabled"] is True
+    r = await sign_up(world, world.a, "nocode")
+    assert r.status_code == 403 and "invitation" in r.json()["error"]
+    invite = (await ann.post(f"{BASE}/invites", data={"max_uses": "1", "expires_in": "3600"})).json()
+    assert invite["uses"] == 0 and invite["url"].endswith(invite["code"])
+    r = await sign_up(world, world.a, "invited", invite_code=invite["code"])
+    assert r.status_code == 200, r.text
+    me = await world.client(world.a, r.json()["access_token"]).get("/api/v1/accounts/verify_credentials")
+    assert me.status_code == 200 and me.json()["username"] == "invited"  # approved at once
+    r = await sign_up(world, world.a, "second", invite_code=invite["code"])
+    assert r.status_code == 422 and "invite" in r.json()["error"].lower()
+    assert (await ann.get(f"{BASE}/invites")).json()[0]["uses"] == 1
+    # A revoked code, an unknown one, and a's code on tenant b.
+    other = (await ann.post(f"{BASE}/invites", data={})).json()
+    assert (await ann.delete(f"{BASE}/invites/{other['id']}")).json()["revoked"] is True
+    assert (await sign_up(world, world.a, "revoked", invite_code=other["code"])).status_code == 422
+    assert (await sign_up(world, world.a, "unknown", invite_code="nope")).status_code == 422
+    fresh = (await ann.post(f"{BASE}/invites", data={})).json()
+    r = await sign_up(world, world.b, "crosser", invite_code=fresh["code"])
+    assert r.status_code == 422
+    # Closed registrations still take an invite; bad invite parameters are refused.
+    await ann.patch(f"{BASE}/settings", json={"registration_mode": "closed"})
+    assert (await sign_up(world, world.a, "closedout")).status_code == 403
+    assert (await sign_up(world, world.a, "closedin", invite_code=fresh["code"])).status_code == 200
+    assert (await ann.post(f"{BASE}/invites", data={"max_uses": "0"})).status_code == 422
+    assert (await ann.post(f"{BASE}/invites", data={"expires_in": "5"})).status_code == 422
+    bee = await b_admin(world)
+    assert (await bee.get(f"{BASE}/invites")).json() == []
+    assert (await bee.delete(f"{BASE}/invites/{fresh['id']}")).status_code == 404
+    assert (await world.local_alice.post(f"{BASE}/invites", data={})).status_code == 403
+
+
+async def test_terms_of_service_versions_and_notice(world: World) -> None:
+    ann = world.admin_ann
+    today = datetime.now(UTC).date()
+    assert (await world.anon_a.get("/api/v1/instance/terms_of_service")).status_code == 404
+    r = await ann.post(f"{BASE}/terms_of_service", data={"text": "Version one.\n\nBe nice."})
+    assert r.status_code == 200, r.text
+    assert r.json()["effective_date"] == today.isoformat() and r.json()["announcement_id"] is None
+    later = (today + timedelta(days=14)).isoformat()
+    r = await ann.post(f"{BASE}/terms_of_service", data={"text": "Version two.", "effective_date": later,
+                                                         "changelog": "We added a section on bots."})
+    assert r.status_code == 200, r.text
+    assert r.json()["effective"] is False and r.json()["announcement_id"] is not None
+    current = (await world.anon_a.get("/api/v1/instance/terms_of_service")).json()
+    assert current["effective_date"] == today.isoformat() and current["effective"] is True
+    assert current["succeeded_by"] == later and "Version one." in current["content"]
+    upcoming = (await world.anon_a.get(f"/api/v1/instance/terms_of_service/{later}")).json()
+    assert upcoming["effective"] is False and "Version two." in upcoming["content"]
+    assert (await world.anon_a.get("/api/v1/instance/terms_of_service/2001-01-01")).status_code == 404
+    # Users are told through an announcement every client shows.
+    notices = (await world.local_alice.get("/api/v1/announcements")).json()
+    assert any(later in n["content"] and "bots" in n["content"] for n in notices)
+    # Bad input.
+    for form in ({"text": ""}, {"text": "x", "effective_date": "2001-01-01"},
+                 {"text": "x", "effective_date": "tomorrow"}, {"text": "x", "effective_date": later}):
+        r = await ann.post(f"{BASE}/terms_of_service", data=form)
+        assert r.status_code == 422 and "error" in r.json(), form
+    assert len((await ann.get(f"{BASE}/terms_of_service")).json()) == 2
+    # Privacy policy versions; tenant b sees neither.
+    assert (await ann.post(f"{BASE}/privacy_policy", data={"text": "We keep little."})).status_code == 200
+    assert "We keep little." in (await world.anon_a.get("/api/v1/instance/privacy_policy")).json()["content"]
+    assert (await world.anon_b.get("/api/v1/instance/terms_of_service")).status_code == 404
+    bee = await b_admin(world)
+    assert (await bee.get(f"{BASE}/terms_of_service")).json() == []
+    assert (await world.mod_mike.post(f"{BASE}/terms_of_service", data={"text": "x"})).status_code == 403
+    async with world.c.db.read() as conn:
+        logged = await list_actions(conn, world.a.id, target_type="LegalDocument")
+    assert [a["details"]["notified"] for a in reversed(logged)] == [False, True, False]
