@@ -4,6 +4,7 @@ with the statement of reasons), appeals once, and moderators' decisions."""
 from __future__ import annotations
 
 from steward.moderation.audit import list_actions
+from tests.schema import assert_matches
 from tests.world import World
 
 
@@ -24,6 +25,10 @@ async def test_strike_is_notified_and_visible_with_its_statement(world: World) -
     warning = warned[0]["moderation_warning"]
     assert warning["id"] == strike_id and warning["action"] == "silence" and warning["text"] == "Spam links"
     assert warning["appeal"] is None and warning["target_account"]["id"] == world.local_carol.account_id
+    assert_matches("Notification", warned[0])
+    grouped = (await world.local_carol.get("/api/v2/notifications")).json()["notification_groups"]
+    assert_matches("NotificationGroup", grouped, many=True)
+    assert [g["moderation_warning"]["id"] for g in grouped if g["type"] == "moderation_warning"] == [strike_id]
     shown = (await world.local_carol.get(f"/api/v1/steward/strikes/{strike_id}")).json()
     statement = shown["statement_of_reasons"]
     assert statement["decision_provision"] == "DECISION_PROVISION_PARTIAL_SUSPENSION"
@@ -40,6 +45,8 @@ async def test_appeal_once_and_approve_reverses(world: World) -> None:
     r = await carol.post(f"/api/v1/steward/strikes/{strike_id}/appeal", data={"text": "It was a mistake"})
     assert r.status_code == 200, r.text
     assert r.json()["appeal"] == {"text": "It was a mistake", "state": "pending"}
+    assert_matches("AccountWarning", {k: v for k, v in r.json().items()
+                                      if k not in {"overruled_at", "statement_of_reasons"}})
     again = await carol.post(f"/api/v1/steward/strikes/{strike_id}/appeal", data={"text": "Really"})
     assert again.status_code == 422 and "already" in again.json()["error"]
     pending = (await mike.get("/api/v1/admin/steward/appeals")).json()

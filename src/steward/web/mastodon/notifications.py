@@ -138,7 +138,7 @@ PARTIAL_ACCOUNT_KEYS = ("id", "acct", "locked", "bot", "url", "avatar", "avatar_
 
 def _grouped_body(items: list[Notification], account_api: dict[int, dict[str, Any]],
                   status_api: dict[int, dict[str, Any]], grouped_types: set[str],
-                  partial: bool = False) -> dict[str, Any]:
+                  partial: bool = False, warnings: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Mastodon's GroupedNotificationsResults for a page of notifications (newest first)."""
     groups: dict[str, dict[str, Any]] = {}
     for n in items:
@@ -153,6 +153,8 @@ def _grouped_body(items: list[Notification], account_api: dict[int, dict[str, An
                 "latest_page_notification_at": iso(n.created_at), "sample_account_ids": [],
                 "status_id": str(n.status_id) if n.status_id else None,
             }
+            if n.account_warning_id and warnings is not None and n.account_warning_id in warnings:
+                group["moderation_warning"] = warnings[n.account_warning_id]
         group["notifications_count"] += 1
         group["page_min_id"] = str(n.id)
         if str(n.from_account_id) not in group["sample_account_ids"] and len(group["sample_account_ids"]) < 8:
@@ -218,7 +220,10 @@ async def grouped(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
         items = await _group_page(conn, ctx, page, types, exclude, from_id, grouped_types)
         account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
-    body = _grouped_body(items, account_api, status_api, grouped_types, partial=expand == "partial_avatars")
+        warnings = await warnings_by_id(conn, ctx.base_url, ctx.tenant, [
+            (n.account_id, n.account_warning_id) for n in items if n.account_warning_id])
+    body = _grouped_body(items, account_api, status_api, grouped_types, partial=expand == "partial_avatars",
+                         warnings=warnings)
     ids = [n.id for n in items]
     headers = link_header(ctx.request, ids[-1], ids[0]) if ids else {}
     return json(body, headers=headers)
@@ -242,7 +247,9 @@ async def show_group(ctx: Ctx) -> Any:
     async with ctx.c.db.read() as conn:
         items = await _group_items(ctx, conn)
         account_api, status_api = await _parts(ctx.c, conn, ctx.tenant, ctx.me.id, items)
-    body = _grouped_body(items, account_api, status_api, svc.GROUPABLE)
+        warnings = await warnings_by_id(conn, ctx.base_url, ctx.tenant, [
+            (n.account_id, n.account_warning_id) for n in items if n.account_warning_id])
+    body = _grouped_body(items, account_api, status_api, svc.GROUPABLE, warnings=warnings)
     if not body["notification_groups"]:
         raise ApiError(404, "Record not found")
     for group in body["notification_groups"]:
