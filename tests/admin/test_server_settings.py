@@ -158,3 +158,88 @@ async def test_terms_of_service_versions_and_notice(world: World) -> None:
     async with world.c.db.read() as conn:
         logged = await list_actions(conn, world.a.id, target_type="LegalDocument")
     assert [a["details"]["notified"] for a in reversed(logged)] == [False, True, False]
+
+
+def png(side: int = 32, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_custom_emoji_upload_change_delete(world: World) -> None:
+    ann = world.admin_ann
+    r = await ann.post(f"{BASE}/custom_emojis", data={"shortcode": "blobcat", "category": "Cats"},
+                       files={"image": ("blobcat.png", png(), "image/png")})
+    assert r.status_code == 200, r.text
+    emoji = r.json()
+    public = (await world.anon_a.get("/api/v1/custom_emojis")).json()
+    assert [(e["shortcode"], e["category"]) for e in public] == [("blobcat", "Cats")]
+    path = public[0]["url"].split(world.a.web_domain, 1)[1]
+    served = await world.anon_a.get(path)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert (await world.anon_b.get(path)).status_code == 404  # not through tenant b's host
+    assert (await world.anon_b.get("/api/v1/custom_emojis")).json() == []
+    for form, files in (({"shortcode": "blobcat"}, {"image": ("x.png", png(), "image/png")}),
+                        ({"shortcode": "a b"}, {"image": ("x.png", png(), "image/png")}),
+                        ({"shortcode": "text"}, {"image": ("x.png", b"not an image at all", "image/png")}),
+                        ({"shortcode": "huge"}, {"image": ("x.png", png(600), "image/png")}),
+                        ({"shortcode": "big"}, {"image": ("x.png", b"\x89PNG" + b"0" * 300_000, "image/png")}),
+                        ({"shortcode": "noimage"}, None)):
+        r = await ann.post(f"{BASE}/custom_emojis", data=form, files=files)
+        assert r.status_code == 422 and "error" in r.json(), form
+    r = await ann.patch(f"{BASE}/custom_emojis/{emoji['id']}", json={"disabled": True})
+    assert r.status_code == 200 and r.json()["disabled"] is True
+    assert (await world.anon_a.get("/api/v1/custom_emojis")).json() == []
+    bee = await b_admin(world)
+    assert (await bee.get(f"{BASE}/custom_emojis")).json() == []
+    assert (await bee.delete(f"{BASE}/custom_emojis/{emoji['id']}")).status_code == 404
+    assert (await world.local_alice.post(f"{BASE}/custom_emojis", data={})).status_code == 403
+    assert (await ann.delete(f"{BASE}/custom_emojis/{emoji['id']}")).status_code == 200
+    assert (await world.anon_a.get(path)).status_code == 404
+    async with world.c.db.read() as conn:
+        logged = await list_actions(conn, world.a.id, target_type="CustomEmoji")
+    assert [a["action"] for a in reversed(logged)] == ["create", "update", "destroy"]
+
+
+async def test_copy_a_remote_emoji(world: World, monkeypatch: Any) -> None:
+    from steward.activitypub.transport import FakeTransport, TransportTimeout
+    from steward.core.clock import utcnow
+    from steward.core.ids import new_id
+    from steward.db.tables import custom_emojis
+
+    fake = FakeTransport()
+    monkeypatch.setattr(world.c, "transport", fake)
+    remote_url = "https://remote.example/emoji/party.png"
+    fake.files[remote_url] = ("image/png", png(colour=(10, 200, 10)))
+    ids = {}
+    async with world.c.db.write() as conn:
+        for code, url in (("party", remote_url), ("slow", "https://remote.example/emoji/slow.png"),
+                          ("fake", "https://remote.example/emoji/fake.png")):
+            ids[code] = new_id()
+            await conn.execute(custom_emojis.insert().values(
+                tenant_id=world.a.id, id=ids[code], shortcode=code, domain="remote.example", remote_url=url,
+                visible_in_picker=False, disabled=False, created_at=utcnow()))
+    fake.files["https://remote.example/emoji/slow.png"] = TransportTimeout("timed out")
+    fake.files["https://remote.example/emoji/fake.png"] = ("image/png", b"<html>not an image</html>")
+    ann = world.admin_ann
+    listed = (await ann.get(f"{BASE}/custom_emojis", params={"remote": "true"})).json()
+    assert sorted(e["shortcode"] for e in listed) == ["fake", "party", "slow"]
+    r = await ann.post(f"{BASE}/custom_emojis/{ids['party']}/copy")
+    assert r.status_code == 200, r.text
+    assert r.json()["shortcode"] == "party" and r.json()["domain"] is None
+    assert [e["shortcode"] for e in (await world.anon_a.get("/api/v1/custom_emojis")).json()] == ["party"]
+    # Once more under another shortcode; copying a local emoji, a fetch failure, a non-image: refused.
+    assert (await ann.post(f"{BASE}/custom_emojis/{ids['party']}/copy")).status_code == 422
+    r = await ann.post(f"{BASE}/custom_emojis/{ids['party']}/copy", data={"shortcode": "party2"})
+    assert r.status_code == 200
+    assert (await ann.post(f"{BASE}/custom_emojis/{r.json()['id']}/copy")).status_code == 422
+    r = await ann.post(f"{BASE}/custom_emojis/{ids['slow']}/copy")
+    assert r.status_code == 502 and "timed out" in r.json()["error"]
+    assert (await ann.post(f"{BASE}/custom_emojis/{ids['fake']}/copy")).status_code == 422
+    bee = await b_admin(world)
+    assert (await bee.post(f"{BASE}/custom_emojis/{ids['party']}/copy")).status_code == 404
+    assert len((await world.anon_a.get("/api/v1/custom_emojis")).json()) == 2

@@ -11,6 +11,10 @@ web admin only, so they live under our own namespace):
     DELETE     /api/v1/admin/steward/invites/{id}        revokes
     GET|POST   /api/v1/admin/steward/terms_of_service    text, effective_date, changelog, notify
     GET|POST   /api/v1/admin/steward/privacy_policy
+    GET|POST   /api/v1/admin/steward/custom_emojis       remote=true lists known remote ones; POST multipart
+                                                        image, shortcode, category
+    PATCH|DELETE /api/v1/admin/steward/custom_emojis/{id}  category, visible_in_picker, disabled
+    POST       /api/v1/admin/steward/custom_emojis/{id}/copy  a remote emoji copied as a local one
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from starlette.routing import Route
 
+from steward.moderation import custom_emojis as emoji_svc
 from steward.moderation import server_settings as svc
 from steward.moderation.roles import Permission
 from steward.web.admin_api.common import require_permission
@@ -151,4 +156,65 @@ routes = [
     Route(f"{BASE}/invites/{{id}}", revoke_invite, methods=["DELETE"]),
     *[Route(f"{BASE}/{kind}", handler, methods=[method]) for kind in svc.LEGAL_KINDS
       for handler, method in ((list_legal, "GET"), (publish_legal, "POST"))],
+]
+
+
+def _emoji_to_api(ctx: Ctx, row: Any) -> dict[str, Any]:
+    url = f"{ctx.base_url}/system/{row.image_path}" if row.image_path else (row.remote_url or "")
+    return {"id": str(row.id), "shortcode": row.shortcode, "domain": row.domain or None, "url": url,
+            "static_url": url, "category": row.category, "visible_in_picker": bool(row.visible_in_picker),
+            "disabled": bool(row.disabled)}
+
+
+@endpoint("admin:read")
+async def list_emojis(ctx: Ctx) -> Any:
+    require_permission(ctx, Permission.MANAGE_CUSTOM_EMOJIS)
+    remote = bool(ctx.params.bool("remote", False))
+    async with ctx.c.db.read() as conn:
+        return [_emoji_to_api(ctx, r) for r in await emoji_svc.list_emojis(conn, ctx.tenant.id, remote=remote)]
+
+
+@endpoint("admin:write")
+async def upload_emoji(ctx: Ctx) -> Any:
+    require_permission(ctx, Permission.MANAGE_CUSTOM_EMOJIS)
+    p = ctx.params
+    image = p.file("image")
+    data = await image.read(emoji_svc.MAX_BYTES + 1) if image is not None else None
+    row = await emoji_svc.upload(ctx.c, ctx.tenant, ctx.me.id, p.str("shortcode", max_len=80), data,
+                                 p.str("category", max_len=128))
+    return _emoji_to_api(ctx, row)
+
+
+@endpoint("admin:write")
+async def copy_emoji(ctx: Ctx) -> Any:
+    require_permission(ctx, Permission.MANAGE_CUSTOM_EMOJIS)
+    row = await emoji_svc.copy_remote(ctx.c, ctx.tenant, ctx.me.id, ctx.path_id(),
+                                      ctx.params.str("shortcode", max_len=80))
+    return _emoji_to_api(ctx, row)
+
+
+@endpoint("admin:write")
+async def update_emoji(ctx: Ctx) -> Any:
+    require_permission(ctx, Permission.MANAGE_CUSTOM_EMOJIS)
+    p = ctx.params
+    fields = {"category": p.str("category", max_len=128), "visible_in_picker": p.bool("visible_in_picker"),
+              "disabled": p.bool("disabled")}
+    async with ctx.c.db.write() as conn:
+        row = await emoji_svc.change(conn, ctx.tenant.id, ctx.me.id, ctx.path_id(), fields)
+    return _emoji_to_api(ctx, row)
+
+
+@endpoint("admin:write")
+async def delete_emoji(ctx: Ctx) -> Any:
+    require_permission(ctx, Permission.MANAGE_CUSTOM_EMOJIS)
+    await emoji_svc.remove(ctx.c, ctx.tenant.id, ctx.me.id, ctx.path_id())
+    return {}
+
+
+routes += [
+    Route(f"{BASE}/custom_emojis", list_emojis, methods=["GET"]),
+    Route(f"{BASE}/custom_emojis", upload_emoji, methods=["POST"]),
+    Route(f"{BASE}/custom_emojis/{{id}}", update_emoji, methods=["PATCH", "PUT"]),
+    Route(f"{BASE}/custom_emojis/{{id}}", delete_emoji, methods=["DELETE"]),
+    Route(f"{BASE}/custom_emojis/{{id}}/copy", copy_emoji, methods=["POST"]),
 ]
