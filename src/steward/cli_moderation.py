@@ -267,3 +267,7 @@ def add_parsers(sub: Any) -> None:
         if name != "review":
             _acting(p)
         p.set_defaults(fn=fn)
+
+    from steward.cli_settings import add_parsers as add_settings_parsers
+
+    add_settings_parsers(sub)

@@ -243,3 +243,35 @@ async def test_copy_a_remote_emoji(world: World, monkeypatch: Any) -> None:
     bee = await b_admin(world)
     assert (await bee.post(f"{BASE}/custom_emojis/{ids['party']}/copy")).status_code == 404
     assert len((await world.anon_a.get("/api/v1/custom_emojis")).json()) == 2
+
+
+def test_settings_cli(tmp_path: Any) -> None:
+    from tests.admin.test_blocklists_cli import steward
+
+    assert steward(tmp_path, "tenant", "create", "s.test", "--name", "S").returncode == 0
+    assert steward(tmp_path, "tenant", "create", "t.test", "--name", "T").returncode == 0
+    assert steward(tmp_path, "user", "create", "s.test", "boss", "--email", "b@s.test", "--role", "owner"
+                   ).returncode == 0
+    assert steward(tmp_path, "user", "create", "s.test", "mo", "--email", "m@s.test", "--role", "moderator"
+                   ).returncode == 0
+    r = steward(tmp_path, "settings", "s.test", "--title", "S Social", "--registration-mode", "invite")
+    assert r.returncode == 0 and "title\tS Social" in r.stdout and "registration_mode\tinvite" in r.stdout
+    assert "S Social" not in steward(tmp_path, "settings", "t.test").stdout
+    r = steward(tmp_path, "settings", "s.test", "--title", "Mine", "--as", "mo")
+    assert r.returncode == 1 and "may not" in r.stderr
+    assert steward(tmp_path, "rules", "add", "s.test", "Be kind", "--hint", "Really").returncode == 0
+    r = steward(tmp_path, "rules", "add", "s.test", "No spam")
+    first, second = (line.rsplit("[", 1)[1].rstrip("]") for line in r.stdout.splitlines())
+    r = steward(tmp_path, "rules", "reorder", "s.test", second, first)
+    assert r.stdout.splitlines()[0].startswith("1. No spam"), r.stderr
+    assert steward(tmp_path, "rules", "list", "t.test").stdout == ""
+    assert steward(tmp_path, "rules", "remove", "t.test", first).returncode == 1  # not t's rule
+    r = steward(tmp_path, "invites", "create", "s.test", "--max-uses", "2")
+    assert r.returncode == 0 and "/invite/" in r.stdout
+    assert "0/2 used" in steward(tmp_path, "invites", "list", "s.test").stdout
+    terms = tmp_path / "terms.md"
+    terms.write_text("Be excellent to each other.")
+    r = steward(tmp_path, "legal", "publish", "s.test", "terms_of_service", str(terms))
+    assert r.returncode == 0 and "effective" in r.stdout, r.stderr
+    r = steward(tmp_path, "legal", "publish", "s.test", "terms_of_service", str(terms), "--effective-date", "1999-01-01")
+    assert r.returncode == 1 and "past" in r.stderr

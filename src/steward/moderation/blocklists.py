@@ -330,10 +330,12 @@ async def export_blocks(conn: AsyncConnection, tenant_id: int) -> str:
     return export_csv((await current_blocks(conn, tenant_id)).values())
 
 
-async def federation_manager(conn: AsyncConnection, tenant_id: int, username: str | None) -> User:
+async def federation_manager(conn: AsyncConnection, tenant_id: int, username: str | None,
+                             flag: Permission = Permission.MANAGE_FEDERATION) -> User:
     """The local staff user who acts (and is named in the audit log) when the CLI
-    changes federation policy: `username`, or else the tenant's oldest owner or
-    admin. 403/404 when that user may not manage federation."""
+    changes federation policy (or, with another `flag`, settings): `username`,
+    or else the tenant's oldest owner or admin. 403/404 when that user's role
+    lacks `flag`."""
     query = select(users).where(users.c.tenant_id == tenant_id)
     if username is not None:
         query = query.join(accounts, (accounts.c.tenant_id == users.c.tenant_id)
@@ -345,6 +347,7 @@ async def federation_manager(conn: AsyncConnection, tenant_id: int, username: st
     if row is None:
         raise ApiError(404, f"no local user {username}" if username else "the tenant has no owner or admin")
     user = from_row(User, row)
-    if not has_permission(user, Permission.MANAGE_FEDERATION):
-        raise ApiError(403, f"{username} may not manage federation")
+    if not has_permission(user, flag):
+        what = "manage federation" if flag == Permission.MANAGE_FEDERATION else "do this"
+        raise ApiError(403, f"{username or user.id} may not {what}")
     return user
