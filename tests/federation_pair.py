@@ -127,7 +127,7 @@ class ServerProcess:
         out = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "steward.cli", "serve", "--host", self.address, "--port", str(self.port),
-             "--tls-cert", str(cert), "--tls-key", str(key), "--log-level", "warning"],
+             "--tls-cert", str(cert), "--tls-key", str(key), "--log-level", "info", "--access-log"],
             env=self.env, stdout=out, stderr=subprocess.STDOUT)
         out.close()
         url = f"https://{self.domain(self.names[0])}/api/v1/instance"
@@ -417,3 +417,10 @@ def notification(api: Mastodon, kind: str, text: str | None = None, acct: str | 
             continue
         return n
     return None
+
+
+def raw(api: Mastodon, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
+    """A request Mastodon.py has no method for (Steward's own endpoints), with `api`'s token."""
+    session: requests.Session = api.session
+    return session.request(method, f"{api.api_base_url}{path}", json=body, timeout=30,
+                           headers={"Authorization": f"Bearer {api.access_token}"})
