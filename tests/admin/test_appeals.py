@@ -119,3 +119,16 @@ async def test_tenant_isolation(world: World) -> None:
     assert (await world.local_alice.get(f"/api/v1/steward/strikes/{strike_id}")).status_code == 404
     # The appeal is still pending on B.
     assert [a["id"] for a in (await world.mod_mike.get("/api/v1/admin/steward/appeals")).json()] == [appeal_id]
+
+
+async def test_a_disabled_user_appeals_and_nothing_else(world: World) -> None:
+    strike_id = await _strike(world, "disable")
+    carol = world.local_carol
+    assert (await carol.get("/api/v1/accounts/verify_credentials")).status_code == 401
+    assert (await carol.get("/api/v1/notifications")).status_code == 401
+    assert (await carol.get(f"/api/v1/steward/strikes/{strike_id}")).status_code == 200
+    r = await carol.post(f"/api/v1/steward/strikes/{strike_id}/appeal", data={"text": "Please let me back"})
+    assert r.status_code == 200, r.text
+    appeal_id = (await world.mod_mike.get("/api/v1/admin/steward/appeals")).json()[0]["id"]
+    await world.mod_mike.post(f"/api/v1/admin/steward/appeals/{appeal_id}/approve")
+    assert (await carol.get("/api/v1/accounts/verify_credentials")).status_code == 200

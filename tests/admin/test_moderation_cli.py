@@ -76,7 +76,8 @@ async def test_cli_isolation_and_bad_input(world: World) -> None:
     a, b = world.a.domain, world.b.domain
     # mike moderates tenant B: on tenant A he is nobody.
     for argv in (("reports", "list", a), ("reports", "resolve", a, report_id), ("appeals", "list", a),
-                 ("action", a, "alice", "--type", "suspend"), ("dashboard", a)):
+                 ("action", a, "alice", "--type", "suspend"), ("dashboard", a), ("presets", "list", a),
+                 ("reports", "note", a, report_id, "hello")):
         with pytest.raises(ApiError) as err:
             await cli(world, *argv, "--as", "mike")
         assert err.value.status == 404 and "no local user mike" in err.value.message
