@@ -39,11 +39,11 @@ from steward.db.tables import instances
 from steward.federation import policy
 from steward.federation.keys import account_keys
 from steward.jobs.queue import RetryAfter, enqueue, enqueue_many
+from steward.model.entities import Tenant
 from steward.social.accounts import get_account
 
 if TYPE_CHECKING:
     from steward.container import Container
-    from steward.model.entities import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ UNAVAILABLE_RETRY = 3 * 3600.0
 PROBE_INTERVAL = timedelta(minutes=10)
 STATE_TTL = 30.0
 KEY_TTL = 300.0
+TENANT_TTL = 5.0
 
 
 class DeliveryFailed(Exception):
@@ -169,8 +170,24 @@ async def _signing_key(c: Container, tenant: Tenant, account_id: int | None) -> 
 
 # ------------------------------------------------------------ the job
 
+_tenants: dict[int, tuple[float, Tenant | None]] = {}
+
+
+async def _tenant(c: Container, tenant_id: int) -> Tenant | None:
+    """The tenant, read at most once per TENANT_TTL per process (a suspension
+    stops deliveries within seconds)."""
+    cached = _tenants.get(tenant_id)
+    if cached is not None and time.monotonic() - cached[0] < TENANT_TTL:
+        return cached[1]
+    tenant = await c.tenants.get(tenant_id)
+    if len(_tenants) > 10_000:
+        _tenants.clear()
+    _tenants[tenant_id] = (time.monotonic(), tenant)
+    return tenant
+
+
 async def deliver(c: Container, payload: dict[str, Any]) -> None:
-    tenant = await c.tenants.get(int(payload["tenant_id"]))
+    tenant = await _tenant(c, int(payload["tenant_id"]))
     if tenant is None or tenant.suspended_at is not None:
         return
     inbox = str(payload["inbox"])

@@ -106,7 +106,7 @@ def _alive(worker_id: str) -> bool:
 
 
 class JobRunner:
-    def __init__(self, db: Database, *, concurrency: int = 4, poll_interval: float = 0.5) -> None:
+    def __init__(self, db: Database, *, concurrency: int = 16, poll_interval: float = 0.5) -> None:
         self.db = db
         self.handlers: dict[str, JobHandler] = {}
         self.concurrency = concurrency
@@ -115,6 +115,8 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self._done: list[int] = []
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self.handlers[kind] = handler
@@ -146,7 +148,9 @@ class JobRunner:
                 )
         return rows
 
-    async def run_one(self, row: Any) -> None:
+    async def run_one(self, row: Any, *, finish: bool = True) -> bool:
+        """Run one claimed job; True when it succeeded. A succeeded job is deleted
+        here unless `finish` is False (the loop deletes them in batches)."""
         handler = self.handlers.get(row.kind)
         attempt = row.attempts + 1
         try:
@@ -169,9 +173,11 @@ class JobRunner:
                         finished_at=utcnow() if failed else None,
                     )
                 )
-            return
-        async with self.db.write() as conn:
-            await conn.execute(jobs.delete().where(jobs.c.id == row.id))
+            return False
+        if finish:
+            async with self.db.write() as conn:
+                await conn.execute(jobs.delete().where(jobs.c.id == row.id))
+        return True
 
     async def run_pending(self, limit: int = 100) -> int:
         """Run what is ready now, in this task; returns how many ran. Tests use this."""
@@ -204,33 +210,50 @@ class JobRunner:
         return int(result.rowcount)
 
     async def _loop(self) -> None:
+        """Keeps up to `concurrency` jobs running: claims as many as there are free
+        slots, and deletes the jobs that succeeded in one statement per turn."""
         try:
             await self.reclaim_dead_local()
         except Exception:  # the lock timeout still frees them later
             log.exception("releasing jobs of dead workers failed")
         while not self._stopping:
-            try:
-                rows = await self.claim(self.concurrency * 4)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database may be briefly unavailable; keep polling
-                log.exception("claiming jobs failed")
-                rows = []
-            if rows:
-                await self._run_batch(rows)
+            room = self.concurrency - len(self._running)
+            rows: list[Any] = []
+            if room > 0:
+                try:
+                    rows = await self.claim(room)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the database may be briefly unavailable; keep polling
+                    log.exception("claiming jobs failed")
+            for row in rows:
+                task = asyncio.create_task(self._run_collect(row))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+            await self._flush_done()
+            if rows and len(self._running) < self.concurrency:
+                continue
+            if self._running:
+                await asyncio.wait(set(self._running), timeout=self.poll_interval,
+                                   return_when=asyncio.FIRST_COMPLETED)
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
-    async def _run_batch(self, rows: list[Any]) -> None:
-        sem = asyncio.Semaphore(self.concurrency)
+    async def _run_collect(self, row: Any) -> None:
+        if await self.run_one(row, finish=False):
+            self._done.append(row.id)
 
-        async def _run(row: Any) -> None:
-            async with sem:
-                await self.run_one(row)
-
-        await asyncio.gather(*(_run(r) for r in rows))
+    async def _flush_done(self) -> None:
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        try:
+            async with self.db.write() as conn:
+                await conn.execute(jobs.delete().where(jobs.c.id.in_(done)))
+        except Exception:  # they run again later: at least once, never lost
+            log.exception("deleting %d finished jobs failed", len(done))
 
     def start(self) -> None:
         self._stopping = False
@@ -245,3 +268,10 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._running:
+            # Jobs under way get a moment to finish; the rest stay claimed and run again later.
+            _, pending = await asyncio.wait(set(self._running), timeout=5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._flush_done()
