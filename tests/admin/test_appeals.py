@@ -3,6 +3,8 @@ with the statement of reasons), appeals once, and moderators' decisions."""
 
 from __future__ import annotations
 
+import asyncio
+
 from steward.moderation.audit import list_actions
 from tests.schema import assert_matches
 from tests.world import World
@@ -132,3 +134,12 @@ async def test_a_disabled_user_appeals_and_nothing_else(world: World) -> None:
     appeal_id = (await world.mod_mike.get("/api/v1/admin/steward/appeals")).json()[0]["id"]
     await world.mod_mike.post(f"/api/v1/admin/steward/appeals/{appeal_id}/approve")
     assert (await carol.get("/api/v1/accounts/verify_credentials")).status_code == 200
+
+
+async def test_two_appeals_at_once_keep_one(world: World) -> None:
+    strike_id = await _strike(world)
+    carol = world.local_carol
+    answers = await asyncio.gather(*(carol.post(f"/api/v1/steward/strikes/{strike_id}/appeal",
+                                                data={"text": f"take {n}"}) for n in range(3)))
+    assert sorted(r.status_code for r in answers) == [200, 422, 422]
+    assert len((await world.mod_mike.get("/api/v1/admin/steward/appeals")).json()) == 1

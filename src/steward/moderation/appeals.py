@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from steward.core.clock import aware, utcnow
@@ -94,7 +95,11 @@ async def file_appeal(conn: AsyncConnection, tenant_id: int, account: Account, s
     now = utcnow()
     row = {"tenant_id": tenant_id, "id": new_id(), "account_id": account.id, "account_warning_id": strike_id,
            "text": text, "created_at": now, "updated_at": now}
-    await conn.execute(appeals.insert().values(**row))
+    try:
+        await conn.execute(appeals.insert().values(**row))
+    except IntegrityError:
+        # The same appeal sent twice at once: the unique key keeps one.
+        raise ApiError(422, "Validation failed: This strike has already been appealed") from None
     return await strike(conn, tenant_id, account.id, strike_id)
 
 
