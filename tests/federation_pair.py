@@ -86,14 +86,15 @@ def _bindable(address: str, port: int) -> bool:
     return True
 
 
-def pick_address(taken: set[str]) -> tuple[str, int]:
-    """A loopback address of this run's own, with port 443 when it can be bound."""
+def pick_address(taken: set[str], try_443: bool = True) -> tuple[str, int]:
+    """A loopback address of this run's own, with port 443 when it can be bound
+    (STEWARD_TEST_HIGH_PORTS=1 skips 443, to exercise the fallback as root)."""
     rng = random.Random()
     for _ in range(50):
         address = f"127.{rng.randint(16, 250)}.{rng.randint(0, 255)}.{rng.randint(2, 250)}"
         if address in taken:
             continue
-        if _bindable(address, 443):
+        if try_443 and _bindable(address, 443):
             return address, 443
         if _bindable(address, 0):
             # No right to bind 443 (not root): a high port, and domains with the port.
@@ -295,7 +296,7 @@ def make_harness(tmp: Path) -> Harness:
     for topology, groups in TOPOLOGIES.items():
         plan[topology] = []
         for names in groups:
-            address, port = pick_address(taken)
+            address, port = pick_address(taken, try_443=os.environ.get("STEWARD_TEST_HIGH_PORTS") != "1")
             taken.add(address)
             data = tmp / names[0].split(".")[0]
             data.mkdir()
@@ -364,7 +365,7 @@ def harness_fixture(tmp_path_factory: pytest.TempPathFactory, config: pytest.Con
 
 # --- waiting for asynchronous delivery ------------------------------------------------------------
 
-def eventually(fn: Callable[[], T], timeout: float = 20, interval: float = 0.25) -> T:
+def eventually(fn: Callable[[], T], timeout: float = 30, interval: float = 0.25) -> T:
     """Calls `fn` until it returns a truthy value without raising; returns that value.
     At the deadline the last exception (an assertion, an API error) is raised."""
     deadline = time.monotonic() + timeout
