@@ -184,11 +184,15 @@ async def forward(conn: AsyncConnection, tenant_id: int, actor_id: int, report_i
     target = await get_account(conn, tenant_id, report["target_account_id"])
     if target.local:
         raise ApiError(422, "Only reports about remote accounts can be forwarded")
-    if report["forwarded"]:
+    # Claimed with a conditional update, so two moderators at once send one Flag.
+    claimed = await conn.execute(update(reports).where(
+        reports.c.tenant_id == tenant_id, reports.c.id == report_id, reports.c.forwarded.is_(False))
+        .values(forwarded=True, updated_at=utcnow()))
+    if report["forwarded"] or claimed.rowcount != 1:
         raise ApiError(422, "This report was already forwarded")
-    changed = await _change(conn, tenant_id, actor_id, report_id, "forward", forwarded=True)
+    await log_action(conn, tenant_id, actor_id, "forward", "Report", report_id)
     await federate(conn, tenant_id, "report.forward", report_id=report_id)
-    return changed
+    return await get_report(conn, tenant_id, report_id)
 
 
 BATCH_ACTIONS = {"resolve": resolve, "reopen": reopen, "assign_to_self": assign, "unassign": unassign}
