@@ -7,24 +7,34 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.live import LiveServer
 
-LIST_ONE = """#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate
-spam.example,suspend,true,true,Spam source,false
-loud.example,silence,false,false,Harassment,false
-both.example,silence,false,false,Listed twice,false
+# The live server is shared with other tests: these domains are this test's own.
+TAG = f"fbh{uuid.uuid4().hex[:6]}"
+
+LIST_ONE = f"""#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate
+spam.{TAG}.example,suspend,true,true,Spam source,false
+loud.{TAG}.example,silence,false,false,Harassment,false
+both.{TAG}.example,silence,false,false,Listed twice,false
 """
 # fediblockhole's own CSV form: bare headers.
-LIST_TWO = """domain,severity,reject_media,reject_reports,public_comment,obfuscate
-both.example,suspend,true,false,Listed twice,false
-quiet.example,noop,true,false,Media only,false
-*.hidden.example,suspend,false,false,Obfuscated,true
+LIST_TWO = f"""domain,severity,reject_media,reject_reports,public_comment,obfuscate
+both.{TAG}.example,suspend,true,false,Listed twice,false
+quiet.{TAG}.example,noop,true,false,Media only,false
+*.hidden.{TAG}.example,suspend,false,false,Obfuscated,true
 """
+
+
+def ours(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """This test's blocks, by domain without the tag."""
+    return {b["domain"].replace(f".{TAG}", ""): b for b in blocks if b["domain"].endswith(f".{TAG}.example")}
 
 
 def _sync_command() -> list[str]:
@@ -73,12 +83,12 @@ def test_fediblockhole_pushes_a_merged_list_and_reads_it_back(live_server: LiveS
     headers = {"Authorization": f"Bearer {token}"}
     api = f"{live_server.base_url}/api/v1/admin/domain_blocks"
     # A block the tenant already has: the merged list raises it from noop to silence.
-    r = httpx.post(api, headers=headers, data={"domain": "loud.example", "severity": "noop"}, timeout=10)
+    r = httpx.post(api, headers=headers, data={"domain": f"loud.{TAG}.example", "severity": "noop"}, timeout=10)
     assert r.status_code == 200, r.text
 
     first = _run_sync(tmp_path, live_server, token)
     assert first.returncode == 0, first.stderr[-3000:]
-    blocks = {b["domain"]: b for b in httpx.get(api, headers=headers, timeout=10).json()}
+    blocks = ours(httpx.get(api, headers=headers, timeout=10).json())
     assert sorted(blocks) == ["both.example", "loud.example", "quiet.example", "spam.example"]
     assert blocks["spam.example"]["severity"] == "suspend" and blocks["spam.example"]["reject_media"] is True
     assert blocks["spam.example"]["reject_reports"] is True
@@ -92,11 +102,11 @@ def test_fediblockhole_pushes_a_merged_list_and_reads_it_back(live_server: LiveS
     second = _run_sync(tmp_path, live_server, token)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Change detected" not in second.stderr and "Adding new block" not in second.stderr
-    again = {b["domain"]: b for b in httpx.get(api, headers=headers, timeout=10).json()}
+    again = ours(httpx.get(api, headers=headers, timeout=10).json())
     assert again == blocks
 
     # The same blocks in Steward's own export.
     exported = httpx.get(f"{live_server.base_url}/api/v1/admin/steward/domain_blocks/export", headers=headers,
                          timeout=10)
     assert exported.status_code == 200
-    assert "both.example,suspend,true,false,Listed twice,false" in exported.text.splitlines()
+    assert f"both.{TAG}.example,suspend,true,false,Listed twice,false" in exported.text.splitlines()
