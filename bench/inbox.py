@@ -153,6 +153,30 @@ def presign(kind: str, count: int, actors: list[tuple[str, str]], url: str, alic
     return out
 
 
+def calibrate() -> dict[str, Any]:
+    """How fast this machine is right now, in CPU time: the figures below scale with it
+    (shared/DESIGN.md measured about 4,000 signs and 50,000 verifies per CPU second here)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from steward.activitypub.keycache import load_private_key, load_public_key
+    from steward.activitypub.keys import generate_key_pair
+
+    private_pem, public_pem = generate_key_pair()
+    private, public = load_private_key(private_pem), load_public_key(public_pem)
+    data = b"x" * 256
+    start = time.process_time()
+    for _ in range(200):
+        signature = private.sign(data, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg]
+    sign = 200 / (time.process_time() - start)
+    start = time.process_time()
+    for _ in range(2000):
+        public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg]
+    verify = 2000 / (time.process_time() - start)
+    return {"rsa_sign_per_cpu_second": round(sign), "rsa_verify_per_cpu_second": round(verify),
+            "load_average": round(os.getloadavg()[0], 1)}
+
+
 # -- the client (its own process) ------------------------------------------------------
 
 async def _connection(host: str, port: int, requests: list[bytes], latencies: list[float],
@@ -282,13 +306,18 @@ def main() -> None:
     t0 = time.perf_counter()
     requests = presign(opts.kind, opts.activities, [(d["id"], k[0]) for d, k in zip(docs, keys, strict=True)],
                        url, alice)
+    result_calibration = calibrate()
+    say(f"calibration: RSA-2048 sign {result_calibration['rsa_sign_per_cpu_second']}/CPU s, verify "
+        f"{result_calibration['rsa_verify_per_cpu_second']}/CPU s in this process (load average "
+        f"{result_calibration['load_average']})")
     say(f"signed {len(requests)} activities in {time.perf_counter() - t0:.1f} s "
         f"(mean body {sum(len(r) for r in requests) / len(requests):.0f} bytes with headers)")
 
     server = start(env, ["serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], log)
     result: dict[str, Any] = {"db": opts.db, "kind": opts.kind, "activities": opts.activities,
                               "actors": opts.actors, "connections": opts.connections,
-                              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                          **result_calibration},
                               "at": datetime.now(UTC).isoformat()}
     try:
         wait_ready(port, domain, server, log)
