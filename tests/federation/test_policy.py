@@ -188,3 +188,18 @@ async def test_refused_inbox_answers_in_mastodon_error_shape(world: World, fake:
     await block(world, "evil.example", severity="suspend")
     r = await EVIL.deliver(world, world.a, body=orjson.dumps(EVIL.follow(world.a)), path="/users/alice/inbox")
     assert r.status_code == 403 and set(r.json()) == {"error"}
+
+
+async def test_no_webfinger_to_a_suspended_domain(world: World, fake: FakeTransport) -> None:
+    from steward.federation.resolve import ResolveError, resolve_account
+
+    await block(world, "evil.example", severity="suspend")
+    with pytest.raises(ResolveError, match="blocked"):
+        await resolve_account(world.c, world.a, "rob@sub.evil.example")
+    r = await world.local_alice.get("/api/v2/search", params={"q": "@rob@evil.example", "resolve": "true"})
+    assert r.status_code == 200 and r.json()["accounts"] == []
+    assert fake.sent == []
+    # Tenant b asks (and gets a 404 from the fake server, which is fine: it asked).
+    with pytest.raises(ResolveError):
+        await resolve_account(world.c, world.b, "rob@evil.example")
+    assert any("evil.example" in s.url for s in fake.sent)

@@ -18,6 +18,7 @@ import orjson
 from steward.activitypub import vocab
 from steward.activitypub.transport import TransportError
 from steward.core.clock import aware, utcnow
+from steward.federation import policy
 from steward.federation.actors import ActorError, upsert_remote_actor
 from steward.federation.fetch import FetchError, fetch_object, stored_actor
 from steward.model.entities import Account, Status, Tenant
@@ -157,6 +158,11 @@ async def resolve_account(c: Container, tenant: Tenant, acct: str, *, refresh: b
         return known
     if known is not None and not refresh and _fresh(known):
         return known
+    if await policy.refuses(c, tenant, domain):
+        # No WebFinger to a blocked (or, in limited mode, not allowed) domain; what is stored stays.
+        if known is not None:
+            return known
+        raise ResolveError(f"{domain} is blocked or not allowed here")
     try:
         finger = await confirmed_finger(c, username, domain)
         if (finger.username.lower(), finger.domain) != (username.lower(), domain):
