@@ -213,6 +213,21 @@ def workers_start(env: dict[str, str], n: int, log: Path) -> list[subprocess.Pop
     return out
 
 
+def calibration() -> dict[str, float]:
+    """RSA-2048 signs per CPU second here and the load average: the figures scale
+    with how busy the machine is (shared/DESIGN.md measured 4,000 signs/s idle)."""
+    from steward.activitypub.keys import generate_key_pair
+    from steward.activitypub.signatures import sign_request
+
+    private, _ = generate_key_pair()
+    sign_request("POST", "http://x.example/inbox", "k", private, body=b"{}")
+    t0 = time.process_time()
+    for _ in range(300):
+        sign_request("POST", "http://x.example/inbox", "k", private, body=b"{}")
+    return {"signs_per_cpu_second": round(300 / (time.process_time() - t0)),
+            "load_average": round(os.getloadavg()[0], 1)}
+
+
 def wait_for(count: Any, target: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -265,6 +280,9 @@ def main() -> None:
     result: dict[str, Any] = {"db": opts.db, "followers": opts.followers, "hosts": opts.hosts, "posts": opts.posts,
                               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                               "at": datetime.now(UTC).isoformat(), "throughput": []}
+    result["calibration"] = calibration()
+    say(f"calibration: {result['calibration']['signs_per_cpu_second']} signs per CPU second, "
+        f"load average {result['calibration']['load_average']}")
     try:
         # Warm-up: one post delivered by a worker that then exits (keys generated, caches and pools built).
         warm = workers_start(env, 1, log)
