@@ -112,3 +112,12 @@ class Peer:
         async with self.world.c.db.write() as conn:
             await create_follow(conn, tenant.id, int(person.account_id), remote.id, show_reblogs=True, notify=False,
                                 languages=None)
+
+    async def forget_jobs(self) -> None:
+        """Drop what this test's tenants left queued (poll ends, delayed poll
+        updates): the database outlives the test, and a delayed job must not run
+        in a later test with that test's transport."""
+        from steward.db.tables import jobs
+
+        async with self.world.c.db.write() as conn:
+            await conn.execute(jobs.delete().where(jobs.c.tenant_id.in_([self.world.a.id, self.world.b.id])))

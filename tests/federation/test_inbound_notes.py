@@ -5,6 +5,7 @@ isolation."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,10 +20,11 @@ from tests.world import World
 
 
 @pytest.fixture
-def peer(world: World, monkeypatch: pytest.MonkeyPatch) -> Peer:
+async def peer(world: World, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Peer]:
     p = Peer(world)
     monkeypatch.setattr(world.c, "transport", p.transport)
-    return p
+    yield p
+    await p.forget_jobs()
 
 
 async def stored(world: World, uri: str, tenant: Any = None) -> dict[str, Any] | None:
@@ -42,7 +44,8 @@ async def no_stuck_jobs(world: World) -> None:
     """Every inbox job finished: nothing failed and waits to be retried."""
     async with world.c.db.read() as conn:
         left = (await conn.execute(select(jobs.c.kind, jobs.c.last_error).where(
-            jobs.c.kind.in_(["ap.inbox", "ap.resolve_parent"])))).all()
+            jobs.c.tenant_id.in_([world.a.id, world.b.id]), jobs.c.kind.in_(["ap.inbox", "ap.resolve_parent"])))
+        ).all()
     assert left == []
 
 

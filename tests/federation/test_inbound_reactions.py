@@ -4,6 +4,7 @@ from its own server, never taken from a third party's copy."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,10 +18,11 @@ from tests.world import World
 
 
 @pytest.fixture
-def peer(world: World, monkeypatch: pytest.MonkeyPatch) -> Peer:
+async def peer(world: World, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Peer]:
     p = Peer(world)
     monkeypatch.setattr(world.c, "transport", p.transport)
-    return p
+    yield p
+    await p.forget_jobs()
 
 
 async def post(person: Any, text: str = "hello", **extra: Any) -> dict[str, Any]:
