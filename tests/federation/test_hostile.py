@@ -41,6 +41,15 @@ def fake(world: World, monkeypatch: pytest.MonkeyPatch) -> FakeTransport:
     return transport
 
 
+@pytest.fixture(autouse=True)
+async def _no_leftover_jobs(world: World) -> AsyncIterator[None]:
+    """Jobs these tests queue and leave are removed: another test's run_jobs()
+    would otherwise run them through its own transport."""
+    yield
+    async with world.c.db.write() as conn:
+        await conn.execute(jobs.delete().where(jobs.c.tenant_id.in_([world.a.id, world.b.id])))
+
+
 async def count(world: World, table: Any, tenant_id: int, *where: Any) -> int:
     async with world.c.db.read() as conn:
         return int((await conn.execute(select(func.count()).select_from(table).where(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -29,6 +30,15 @@ def fake(world: World, monkeypatch: pytest.MonkeyPatch) -> FakeTransport:
     transport = FakeTransport({p.uri: p.actor() for p in (EVIL, EVIL_SUB, LOUD, FRIEND, OTHER)})
     monkeypatch.setattr(world.c, "transport", transport)
     return transport
+
+
+@pytest.fixture(autouse=True)
+async def _no_leftover_jobs(world: World) -> AsyncIterator[None]:
+    """Jobs these tests queue and leave are removed: another test's run_jobs()
+    would otherwise run them through its own transport."""
+    yield
+    async with world.c.db.write() as conn:
+        await conn.execute(jobs.delete().where(jobs.c.tenant_id.in_([world.a.id, world.b.id])))
 
 
 async def block(world: World, domain: str, **fields: Any) -> dict[str, Any]:
