@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+import tempfile
 from typing import Any
 
 import orjson
 import pytest
-from fediverse_pasture_inputs import available
 from sqlalchemy import select
 
 from steward.activitypub.keys import generate_key_pair
@@ -30,6 +31,20 @@ from steward.activitypub.transport import FakeTransport
 from steward.db.tables import statuses
 from tests.world import World
 
+
+def _load_inputs() -> dict[str, Any]:
+    # bovine (under the pasture) opens a JSON-LD cache file in the working directory on import.
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            from fediverse_pasture_inputs import available as inputs
+        finally:
+            os.chdir(cwd)
+    return dict(inputs)
+
+
+available = _load_inputs()
 ACTOR = "http://pasture-one-actor/actor"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _ids = itertools.count(1)
