@@ -31,7 +31,11 @@ def fake(world: World, monkeypatch: pytest.MonkeyPatch) -> FakeTransport:
 
 
 def flags_sent(fake: FakeTransport) -> list[tuple[str, dict, str | None]]:
-    return [(s.url, orjson.loads(s.body or b""), s.key_id) for s in fake.sent if s.method == "POST"]
+    """The Flags sent to this test's remote server (a job another test left behind
+    may pass through the fake transport too)."""
+    sent = [(s.url, orjson.loads(s.body or b""), s.key_id) for s in fake.sent
+            if s.method == "POST" and f"//{HOST}/" in s.url]
+    return [x for x in sent if x[1].get("type") == "Flag"]
 
 
 async def test_report_filed_with_forward_sends_a_flag(world: World, fake: FakeTransport) -> None:
