@@ -150,6 +150,10 @@ async def approve(conn: AsyncConnection, tenant_id: int, actor: Account, actor_u
     target, _ = await get_with_user(conn, tenant_id, warning.target_account_id)
     if reversal is not None:
         await undo_action(conn, tenant_id, actor, actor_user, target.id, reversal)
+    else:
+        from steward.moderation.status_moderation import reverse
+
+        reversal = await reverse(conn, tenant_id, actor, warning)
     now = utcnow()
     await conn.execute(update(account_warnings).where(account_warnings.c.tenant_id == tenant_id,
                                                       account_warnings.c.id == warning.id).values(overruled_at=now))

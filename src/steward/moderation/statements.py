@@ -30,6 +30,10 @@ _DECISIONS: dict[str, tuple[list[str], str | None, str | None, str]] = {
                 "The account was suspended: it can no longer be used and its content is no longer shown."),
     "delete": (["DECISION_VISIBILITY_CONTENT_REMOVED"], "DECISION_ACCOUNT_TERMINATED", None,
                "The data of a suspended account was deleted."),
+    "delete_statuses": (["DECISION_VISIBILITY_CONTENT_REMOVED"], None, None,
+                        "Posts of the account were removed."),
+    "mark_statuses_as_sensitive": (["DECISION_VISIBILITY_CONTENT_LABELLED"], None, None,
+                                   "Posts of the account were marked as sensitive and hidden behind a warning."),
 }
 _OTHER_VISIBILITY = "Formal warning without restriction"
 

@@ -301,3 +301,55 @@ async def undo_reblog(conn: AsyncConnection, tenant_id: int, me: Account, origin
     await _remove(conn, tenant_id, from_row(Status, row), utcnow())
     await federate(conn, tenant_id, "status.unreblogged", status_id=row.id)
     return True
+
+
+async def remove_statuses(conn: AsyncConnection, tenant_id: int, items: list[Status]) -> None:
+    """A moderator's removal, inside the caller's transaction: each status and
+    its boosts go as if deleted by their author (a local author's deletion is
+    federated). Soft deletes, so an approved appeal can restore them."""
+    now = utcnow()
+    for status in items:
+        if status.deleted_at is not None:
+            continue
+        await _remove(conn, tenant_id, status, now)
+        if status.local:
+            await federate(conn, tenant_id, "status.deleted", status_id=status.id)
+        await _remove_boosts(conn, tenant_id, status.id, now)
+
+
+async def restore_statuses(conn: AsyncConnection, tenant_id: int, account_id: int, status_ids: list[int]) -> int:
+    """Undo a moderator's removal of some of an account's statuses (an appeal
+    was approved): they count again and go back into timelines. Boosts removed
+    with them stay removed. Returns how many came back."""
+    back = (await conn.execute(select(statuses.c.id).where(
+        statuses.c.tenant_id == tenant_id, statuses.c.account_id == account_id, statuses.c.id.in_(status_ids),
+        statuses.c.deleted_at.is_not(None)))).scalars().all()
+    if not back:
+        return 0
+    await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.id.in_(back))
+                       .values(deleted_at=None))
+    await touch_counts(conn, tenant_id, account_id, statuses_count=len(back))
+    for status_id in back:
+        await enqueue(conn, "status.distribute", {"tenant_id": tenant_id, "status_id": status_id},
+                      tenant_id=tenant_id)
+    return len(back)
+
+
+async def set_sensitive(conn: AsyncConnection, tenant_id: int, account_id: int, status_ids: list[int],
+                        sensitive: bool) -> list[int]:
+    """A moderator marks (or unmarks) an account's statuses as sensitive; a
+    local author's change is federated as an edit. Returns the ids changed."""
+    changed = list((await conn.execute(select(statuses.c.id).where(
+        statuses.c.tenant_id == tenant_id, statuses.c.account_id == account_id, statuses.c.id.in_(status_ids),
+        statuses.c.deleted_at.is_(None), statuses.c.sensitive.is_not(sensitive)))).scalars())
+    if not changed:
+        return []
+    await conn.execute(update(statuses).where(statuses.c.tenant_id == tenant_id, statuses.c.id.in_(changed))
+                       .values(sensitive=sensitive))
+    local = (await conn.execute(select(accounts.c.domain).where(
+        accounts.c.tenant_id == tenant_id, accounts.c.id == account_id))).scalar() == ""
+    for status_id in changed:
+        await enqueue(conn, "status.edited", {"tenant_id": tenant_id, "status_id": status_id}, tenant_id=tenant_id)
+        if local:
+            await federate(conn, tenant_id, "status.edited", status_id=status_id)
+    return changed
