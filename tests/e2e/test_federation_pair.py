@@ -310,3 +310,15 @@ def test_account_migration_moves_followers_on_both_sides(fed: Federation) -> Non
     seen = eventually(lambda: carol.account(bob_at_carol.id).moved)
     assert seen.acct == nova_name
     eventually(lambda: nova.account_verify_credentials().followers_count == 2)
+
+
+def test_mention_of_an_account_the_server_does_not_know_yet(fed: Federation) -> None:
+    """Mastodon resolves `@user@host` through WebFinger when the status is posted."""
+    dave_name, bob_name = fed.username("dave"), fed.username("bob")
+    dave, bob = fed.a.user(dave_name), fed.b.user(bob_name)
+    text = marker()
+    posted = bob.status_post(f"@{fed.a.handle(dave_name)} hello stranger {text}", visibility="direct")
+    assert [m.acct for m in posted.mentions] == [fed.a.handle(dave_name)]
+    seen = eventually(lambda: notification(dave, "mention", text))
+    assert seen.status.visibility == "direct"
+    assert seen.account.acct == fed.b.handle(bob_name)

@@ -7,6 +7,8 @@ that points its WebFinger at another server's actor gets nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +20,7 @@ import orjson
 from steward.activitypub import vocab
 from steward.activitypub.transport import TransportError
 from steward.core.clock import aware, utcnow
+from steward.core.text import MENTION_RE
 from steward.federation import policy
 from steward.federation.actors import ActorError, upsert_remote_actor
 from steward.federation.fetch import FetchError, fetch_object, stored_actor
@@ -239,3 +242,34 @@ def looks_like_handle(q: str) -> bool:
     except ResolveError:
         return False
     return "." in domain or ":" in domain
+
+
+MENTION_LOOKUPS = 5
+MENTION_BUDGET_SECONDS = 5.0
+
+
+async def resolve_mentions(c: Container, tenant: Tenant, text: str) -> None:
+    """Before a status is stored: look up the remote handles it mentions that
+    this tenant does not know yet, as Mastodon does when posting, so the
+    mention links and the status reaches them. At most MENTION_LOOKUPS at
+    once within MENTION_BUDGET_SECONDS; a handle that cannot be resolved in
+    time stays plain text, as in Mastodon."""
+    wanted: dict[str, None] = {}
+    for match in MENTION_RE.finditer(text):
+        username, domain = match.group(1), (match.group(2) or "").lower()
+        if domain and domain not in {tenant.domain, tenant.web_domain}:
+            wanted[f"{username.lower()}@{domain}"] = None
+    if not wanted:
+        return
+    async with c.db.read() as conn:
+        unknown = [acct for acct in wanted if await find_by_acct(conn, tenant, acct) is None][:MENTION_LOOKUPS]
+
+    async def one(acct: str) -> None:
+        try:
+            await resolve_account(c, tenant, acct)
+        except Exception as exc:  # noqa: BLE001 - a remote failure only leaves the mention unlinked
+            log.info("mention %s not resolved: %s", acct, exc)
+
+    if unknown:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(one(a) for a in unknown)), MENTION_BUDGET_SECONDS)

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.routing import Route
 
 from steward.core.errors import ApiError
+from steward.federation.resolve import resolve_mentions
 from steward.model.entities import Status
 from steward.social import quotes
 from steward.social import scheduled_statuses as scheduled
@@ -42,6 +43,7 @@ async def _render(ctx: Ctx, status: Status) -> dict[str, Any]:
 async def create(ctx: Ctx) -> Any:
     draft = draft_from_params(ctx.tenant, ctx.params, idempotency_key=ctx.request.headers.get("idempotency-key"),
                               application_id=ctx.token.app_id if ctx.token else None)
+    await resolve_mentions(ctx.c, ctx.tenant, draft.text)
     if draft.scheduled_at is not None:
         row = await scheduled.schedule(ctx.c, ctx.tenant, ctx.me, ctx.user, draft)
         async with ctx.c.db.read() as conn:
@@ -70,6 +72,7 @@ async def show_many(ctx: Ctx) -> Any:
 @endpoint("write:statuses")
 async def update(ctx: Ctx) -> Any:
     draft = draft_from_params(ctx.tenant, ctx.params)
+    await resolve_mentions(ctx.c, ctx.tenant, draft.text)
     status = await edit_status(ctx.c, ctx.tenant, ctx.me, ctx.path_id(), draft)
     return await _render(ctx, status)
 
