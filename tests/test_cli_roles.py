@@ -1,11 +1,11 @@
-"""`steward role ...` as a real process: the same rules as the admin API, and
+"""`steward role ...` through the command's entry point: the same rules as the admin API, and
 a tenant's roles out of reach from another tenant."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_cli import steward
+from tests.admin.test_blocklists_cli import steward
 
 
 def test_cli_custom_roles(tmp_path: Path) -> None:

@@ -1,10 +1,10 @@
-"""`steward domain-blocks`, `domain-allows` and `federation-mode`, run as real processes."""
+"""`steward domain-blocks`, `domain-allows` and `federation-mode`, through the command's entry point."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_cli import steward
+from tests.admin.test_blocklists_cli import steward
 
 
 def test_domain_policy_commands(tmp_path: Path) -> None:
