@@ -15,10 +15,11 @@ from steward.activitypub import vocab
 from steward.activitypub.convert import actor_uri, with_context
 from steward.core.clock import utcnow
 from steward.core.ids import new_id
-from steward.db.tables import accounts, blocks, follow_requests, follows
+from steward.db.tables import blocks, follow_requests, follows
 from steward.federation.delivery import queue_delivery
+from steward.federation.inbound_relationships import account_by_uri
 from steward.jobs.queue import enqueue
-from steward.model.entities import Account, Tenant, from_row
+from steward.model.entities import Account, Tenant
 from steward.social.accounts import get_accounts, touch_counts
 from steward.social.relationships import create_follow, insert_ignore
 
@@ -26,15 +27,6 @@ if TYPE_CHECKING:
     from steward.container import Container
 
 log = logging.getLogger(__name__)
-
-
-async def _account_by_uri(conn: AsyncConnection, tenant_id: int, uri: str | None, *, local: bool) -> Account | None:
-    if not uri:
-        return None
-    query = select(accounts).where(accounts.c.tenant_id == tenant_id, accounts.c.uri == uri)
-    query = query.where(accounts.c.domain == "") if local else query.where(accounts.c.domain != "")
-    row = (await conn.execute(query)).first()
-    return from_row(Account, row) if row else None
 
 
 def _inbox_of(remote: Account) -> str | None:
@@ -56,8 +48,8 @@ async def _answer(conn: AsyncConnection, tenant: Tenant, base: str, local: Accou
 async def on_follow(c: Container, tenant: Tenant, doc: dict[str, Any]) -> None:
     base = c.base_url(tenant)
     async with c.db.write() as conn:
-        remote = await _account_by_uri(conn, tenant.id, vocab.id_of(doc.get("actor")), local=False)
-        local = await _account_by_uri(conn, tenant.id, vocab.id_of(doc.get("object")), local=True)
+        remote = await account_by_uri(conn, tenant.id, vocab.id_of(doc.get("actor")), local=False)
+        local = await account_by_uri(conn, tenant.id, vocab.id_of(doc.get("object")), local=True)
         if remote is None or local is None or local.suspended_at is not None:
             log.info("Follow %s names no local account or unknown actor; ignored", doc.get("id"))
             return
@@ -99,13 +91,13 @@ async def on_undo_follow(c: Container, tenant: Tenant, doc: dict[str, Any], foll
     follow_id = vocab.id_of(follow)
     target_uri = vocab.id_of(follow.get("object")) if isinstance(follow, dict) else None
     async with c.db.write() as conn:
-        remote = await _account_by_uri(conn, tenant.id, actor, local=False)
+        remote = await account_by_uri(conn, tenant.id, actor, local=False)
         if remote is None:
             return
         for table in (follows, follow_requests):
             match = [table.c.uri == follow_id] if follow_id else []
             if target_uri:
-                local = await _account_by_uri(conn, tenant.id, target_uri, local=True)
+                local = await account_by_uri(conn, tenant.id, target_uri, local=True)
                 if local is not None:
                     match.append(table.c.target_account_id == local.id)
             if not match:

@@ -176,6 +176,21 @@ async def _content_date(conn: AsyncConnection, tenant_id: int, status_ids: list[
         statuses.c.tenant_id == tenant_id, statuses.c.id.in_(status_ids)))).scalar()
 
 
+async def settle_reports(conn: AsyncConnection, tenant_id: int, actor_id: int, report_id: int, target_id: int, *,
+                         every_open: bool) -> list[int]:
+    """Mark a report acted on; with `every_open`, every open report about the
+    same account too (an action settles them all, as Mastodon does). Audited."""
+    now = utcnow()
+    resolved = reports.c.id == report_id
+    if every_open:
+        resolved = or_(resolved, and_(reports.c.target_account_id == target_id, reports.c.action_taken_at.is_(None)))
+    ids = list((await conn.execute(select(reports.c.id).where(reports.c.tenant_id == tenant_id, resolved))).scalars())
+    await conn.execute(update(reports).where(reports.c.tenant_id == tenant_id, reports.c.id.in_(ids)).values(
+        action_taken_at=now, action_taken_by_account_id=actor_id, updated_at=now))
+    for rid in ids:
+        await log_action(conn, tenant_id, actor_id, "resolve", "Report", rid)
+    return ids
+
 async def take_action(conn: AsyncConnection, tenant_id: int, actor: Account, actor_user: User, target_id: int, *,
                       action: str, report_id: int | None, text: str, warning_preset_id: int | None = None) -> int:
     """POST /api/v1/admin/accounts/:id/action; returns the strike's id. A local
@@ -209,17 +224,7 @@ async def take_action(conn: AsyncConnection, tenant_id: int, actor: Account, act
     elif action == "disable":
         await _set_user(conn, tenant_id, target.id, disabled=True)
     if report is not None:
-        resolved = reports.c.id == report["id"]
-        if action != "none":
-            # An action settles every open report about the account, as Mastodon does.
-            resolved = or_(resolved, and_(reports.c.target_account_id == target.id,
-                                          reports.c.action_taken_at.is_(None)))
-        ids = list((await conn.execute(select(reports.c.id).where(reports.c.tenant_id == tenant_id, resolved)))
-                   .scalars())
-        await conn.execute(update(reports).where(reports.c.tenant_id == tenant_id, reports.c.id.in_(ids)).values(
-            action_taken_at=now, action_taken_by_account_id=actor.id, updated_at=now))
-        for rid in ids:
-            await log_action(conn, tenant_id, actor.id, "resolve", "Report", rid)
+        await settle_reports(conn, tenant_id, actor.id, int(report["id"]), target.id, every_open=action != "none")
     status_ids = list(report["status_ids"]) if report else []
     text = await action_text(conn, tenant_id, warning_preset_id, text)
     warning_id = await _strike(conn, tenant_id, actor, target, action, text, status_ids, report)

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from steward.core.clock import utcnow
 from steward.core.errors import ApiError, not_found, unprocessable
 from steward.db.tables import reports, statuses
 from steward.jobs.queue import enqueue
 from steward.model.entities import Account, Status, User, from_row
-from steward.moderation.admin_accounts import _check_rank, _content_date, _rule_texts, _strike, get_with_user
+from steward.moderation.admin_accounts import (
+    _check_rank,
+    _content_date,
+    _rule_texts,
+    _strike,
+    get_with_user,
+    settle_reports,
+)
 from steward.moderation.audit import log_action
 from steward.moderation.presets import action_text
 from steward.moderation.statements import record_statement
@@ -82,16 +88,8 @@ async def moderate_statuses(conn: AsyncConnection, tenant_id: int, actor: Accoun
         for status_id in await set_sensitive(conn, tenant_id, target.id, status_ids, True):
             await log_action(conn, tenant_id, actor.id, "update", "Status", status_id, target.acct(),
                              sensitive=True)
-    now = utcnow()
     if report is not None:
-        # The decision settles every open report about the account, as an account action does.
-        ids = list((await conn.execute(select(reports.c.id).where(reports.c.tenant_id == tenant_id, or_(
-            reports.c.id == report["id"], and_(reports.c.target_account_id == target.id,
-                                               reports.c.action_taken_at.is_(None)))))).scalars())
-        await conn.execute(update(reports).where(reports.c.tenant_id == tenant_id, reports.c.id.in_(ids)).values(
-            action_taken_at=now, action_taken_by_account_id=actor.id, updated_at=now))
-        for rid in ids:
-            await log_action(conn, tenant_id, actor.id, "resolve", "Report", rid)
+        await settle_reports(conn, tenant_id, actor.id, int(report["id"]), target.id, every_open=True)
     text = await action_text(conn, tenant_id, warning_preset_id, text)
     warning_id = await _strike(conn, tenant_id, actor, target, action, text, status_ids, report)
     if target_user is not None:
