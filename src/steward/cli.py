@@ -60,12 +60,9 @@ def cmd_tenant_list(_args: argparse.Namespace) -> int:
 
 
 async def _tenant(c: Any, domain: str) -> Any:
-    from steward.core.errors import ApiError
+    from steward.cli_common import tenant_by_domain
 
-    tenant = await c.tenants.by_domain(domain)
-    if tenant is None:
-        raise ApiError(404, f"no tenant with domain {domain}")
-    return tenant
+    return await tenant_by_domain(c, domain)
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:

@@ -9,14 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from steward.cli_common import tenant_by_domain as _tenant
 from steward.core.errors import ApiError
-
-
-async def _tenant(c: Any, domain: str) -> Any:
-    tenant = await c.tenants.by_domain(domain)
-    if tenant is None:
-        raise ApiError(404, f"no tenant with domain {domain}")
-    return tenant
 
 
 async def _acting_admin(conn: Any, tenant_id: int) -> int:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from steward.cli_common import tenant_by_domain as _tenant
 from steward.core.errors import ApiError
 
 
@@ -17,13 +18,6 @@ def _run(fn: Any) -> int:
     from steward.cli import _run_or_fail
 
     return _run_or_fail(fn)
-
-
-async def _tenant(c: Any, domain: str) -> Any:
-    tenant = await c.tenants.by_domain(domain)
-    if tenant is None:
-        raise ApiError(404, f"no tenant with domain {domain}")
-    return tenant
 
 
 def _id(raw: str) -> int:

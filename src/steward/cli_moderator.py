@@ -12,16 +12,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from steward.cli_common import tenant_by_domain as _tenant
 from steward.core.errors import ApiError
 
 Lines = list[str]
-
-
-async def _tenant(c: Any, domain: str) -> Any:
-    tenant = await c.tenants.by_domain(domain)
-    if tenant is None:
-        raise ApiError(404, f"no tenant with domain {domain}")
-    return tenant
 
 
 def _id(raw: str) -> int:

@@ -8,17 +8,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from steward.cli_common import tenant_by_domain as _tenant
+
 
 def _run(fn: Any) -> int:
     from steward.cli import _run_or_fail
 
     return _run_or_fail(fn)
-
-
-async def _tenant(c: Any, domain: str) -> Any:
-    from steward.cli import _tenant as find
-
-    return await find(c, domain)
 
 
 def _print(row: Any) -> None:
