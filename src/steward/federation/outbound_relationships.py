@@ -10,6 +10,7 @@ is gone by the time it runs sends nothing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, union
@@ -70,36 +71,38 @@ async def _send_follow(c: Container, tenant: Tenant, payload: dict[str, Any]) ->
     c.jobs.wake()
 
 
-async def _send_undo_follow(c: Container, tenant: Tenant, payload: dict[str, Any]) -> None:
-    base = c.base_url(tenant)
+async def _send_one(c: Container, tenant: Tenant, local_id: Any, remote_id: Any,
+                    build: Callable[[str, Account], dict[str, Any]]) -> None:
+    """Queue one activity from a local account to one remote account's inbox;
+    `build(my actor URI, remote)` makes it. Nothing when either is gone."""
     async with c.db.write() as conn:
-        pair = await _pair(conn, tenant, payload["account_id"], payload["target_id"])
+        pair = await _pair(conn, tenant, local_id, remote_id)
         if pair is None:
             return
         local, remote = pair
-        me = actor_uri(base, local)
-        follow_uri = payload.get("uri") or f"{me}#follows/{payload['follow_id']}"
-        undo = {"id": f"{me}#follows/{payload['follow_id']}/undo", "type": "Undo", "actor": me,
-                "object": follow_activity(follow_uri, me, remote.uri)}
-        await queue_to(conn, tenant.id, local.id, _inbox(remote), with_context(undo))
+        activity = build(actor_uri(c.base_url(tenant), local), remote)
+        await queue_to(conn, tenant.id, local.id, _inbox(remote), with_context(activity))
     c.jobs.wake()
+
+
+async def _send_undo_follow(c: Container, tenant: Tenant, payload: dict[str, Any]) -> None:
+    def build(me: str, remote: Account) -> dict[str, Any]:
+        follow_uri = payload.get("uri") or f"{me}#follows/{payload['follow_id']}"
+        return {"id": f"{me}#follows/{payload['follow_id']}/undo", "type": "Undo", "actor": me,
+                "object": follow_activity(follow_uri, me, remote.uri)}
+
+    await _send_one(c, tenant, payload["account_id"], payload["target_id"], build)
 
 
 async def _send_reject_follower(c: Container, tenant: Tenant, payload: dict[str, Any]) -> None:
-    base = c.base_url(tenant)
-    async with c.db.write() as conn:
-        pair = await _pair(conn, tenant, payload["account_id"], payload["follower_id"])
-        if pair is None:
-            return
-        local, remote = pair
-        me = actor_uri(base, local)
+    def build(me: str, remote: Account) -> dict[str, Any]:
         follow_uri = payload.get("uri")
-        reject = {"id": f"{me}#rejects/follows/{payload['follower_id']}-{int(utcnow().timestamp())}",
-                  "type": "Reject", "actor": me,
-                  "object": follow_activity(follow_uri, remote.uri, me) if follow_uri
-                  else {"type": "Follow", "actor": remote.uri, "object": me}}
-        await queue_to(conn, tenant.id, local.id, _inbox(remote), with_context(reject))
-    c.jobs.wake()
+        return {"id": f"{me}#rejects/follows/{payload['follower_id']}-{int(utcnow().timestamp())}",
+                "type": "Reject", "actor": me,
+                "object": follow_activity(follow_uri, remote.uri, me) if follow_uri
+                else {"type": "Follow", "actor": remote.uri, "object": me}}
+
+    await _send_one(c, tenant, payload["account_id"], payload["follower_id"], build)
 
 
 def block_activity(uri: str, me: str, target: str) -> dict[str, Any]:
@@ -127,18 +130,12 @@ async def _send_block(c: Container, tenant: Tenant, payload: dict[str, Any]) -> 
 
 
 async def _send_undo_block(c: Container, tenant: Tenant, payload: dict[str, Any]) -> None:
-    base = c.base_url(tenant)
-    async with c.db.write() as conn:
-        pair = await _pair(conn, tenant, payload["account_id"], payload["target_id"])
-        if pair is None:
-            return
-        local, remote = pair
-        me = actor_uri(base, local)
+    def build(me: str, remote: Account) -> dict[str, Any]:
         uri = payload.get("uri") or f"{me}#blocks/{payload['block_id']}"
-        undo = {"id": f"{me}#blocks/{payload['block_id']}/undo", "type": "Undo", "actor": me,
+        return {"id": f"{me}#blocks/{payload['block_id']}/undo", "type": "Undo", "actor": me,
                 "object": block_activity(uri, me, remote.uri)}
-        await queue_to(conn, tenant.id, local.id, _inbox(remote), with_context(undo))
-    c.jobs.wake()
+
+    await _send_one(c, tenant, payload["account_id"], payload["target_id"], build)
 
 
 async def actor_document(c: Container, tenant: Tenant, account: Account) -> dict[str, Any]:
