@@ -153,3 +153,10 @@ async def statements_for_account(conn: AsyncConnection, tenant_id: int, account_
         statements_of_reasons.c.tenant_id == tenant_id, statements_of_reasons.c.target_account_id == account_id)
         .order_by(statements_of_reasons.c.id.desc()))).all()
     return [{"id": str(r.id), **statement_to_dsa(r)} for r in rows]
+
+
+async def statement_by_id(conn: AsyncConnection, tenant_id: int, statement_id: int) -> dict[str, Any] | None:
+    """One statement of this tenant in the export's shape (with its id), or None."""
+    row = (await conn.execute(select(statements_of_reasons).where(
+        statements_of_reasons.c.tenant_id == tenant_id, statements_of_reasons.c.id == statement_id))).first()
+    return {"id": str(row.id), **statement_to_dsa(row)} if row is not None else None

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import Route
 
 from steward.core.clock import iso
-from steward.db.tables import statements_of_reasons
 from steward.model.entities import Account, Tenant
 from steward.moderation import appeals
 from steward.moderation.reports import own_reports
-from steward.moderation.statements import statement_to_dsa
+from steward.moderation.statements import statement_by_id
 from steward.social.accounts import get_accounts
 from steward.web.base import Ctx, endpoint
 from steward.web.mastodon.compat_misc import report_to_api
@@ -53,9 +51,7 @@ async def warnings_by_id(conn: AsyncConnection, base: str, tenant: Tenant,
 async def _statement(conn: AsyncConnection, tenant_id: int, statement_id: int | None) -> dict[str, Any] | None:
     if statement_id is None:
         return None
-    row = (await conn.execute(select(statements_of_reasons).where(
-        statements_of_reasons.c.tenant_id == tenant_id, statements_of_reasons.c.id == statement_id))).first()
-    return {"id": str(row.id), **statement_to_dsa(row)} if row is not None else None
+    return await statement_by_id(conn, tenant_id, statement_id)
 
 
 async def _full(conn: AsyncConnection, ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
